@@ -1,0 +1,3 @@
+from creditfile.cli import main
+
+main()

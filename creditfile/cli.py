@@ -1,0 +1,45 @@
+"""The `creditfile` command: one entry point for everything an operator does.
+
+creditfile up [--port N] [--data-dir DIR]   first run and everyday single-machine use
+creditfile serve [--port N] [--threads N]   production WSGI server (see docs/operations.md)
+creditfile demo --customers N --seed S      deterministic demo data
+creditfile import customers FILE.xlsx       Excel import, all-or-nothing
+creditfile bench search                     search benchmark (see docs/performance.md)
+creditfile <any Django management command>  e.g. migrate, createsuperuser, shell
+"""
+
+import os
+import sys
+
+
+def _take_data_dir(argv: list[str]) -> list[str]:
+    """--data-dir must be known before Django reads its settings, so it is taken here."""
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--data-dir" and i + 1 < len(argv):
+            os.environ["CREDITFILE_DATA_DIR"] = argv[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--data-dir="):
+            os.environ["CREDITFILE_DATA_DIR"] = arg.split("=", 1)[1]
+            i += 1
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = _take_data_dir(list(sys.argv[1:] if argv is None else argv))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "creditfile.settings")
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(__doc__)
+        return
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["creditfile", *argv])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""The central change log (R-11): who changed which field of which record, old → new.
+
+Models opt in by declaring HISTORY_ROOT: the name of the attribute that leads to the
+record whose timeline shows the change ("" for the record itself). The web request,
+a management command or a background task sets who is acting with `acting_as`, so
+every change is attributed whichever way it was made.
+"""
+
+import contextvars
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils import timezone
+
+DEFAULT_EXCLUDE = {"id", "created_at", "updated_at", "password", "last_login"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: object = None
+    label: str = ""
+    request_id: str = ""
+
+
+_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("creditfile_actor", default=Actor())
+
+
+def current_actor() -> Actor:
+    return _actor.get()
+
+
+def current_user():
+    return _actor.get().user
+
+
+@contextmanager
+def acting_as(user=None, label: str = "", request_id: str = ""):
+    token = _actor.set(Actor(user=user, label=label, request_id=request_id or str(uuid.uuid4())))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def is_tracked(model) -> bool:
+    return hasattr(model, "HISTORY_ROOT")
+
+
+def history_root(instance):
+    path = instance.HISTORY_ROOT
+    return instance if not path else getattr(instance, path)
+
+
+def tracked_fields(model):
+    exclude = DEFAULT_EXCLUDE | set(getattr(model, "HISTORY_EXCLUDE", ()))
+    return [
+        f for f in model._meta.concrete_fields if f.name not in exclude and f.attname not in exclude
+    ]
+
+
+def display_value(instance, field) -> str:
+    """A value as a person reads it: choice labels, related names, plain dates."""
+    if isinstance(field, models.ForeignKey):
+        related_id = getattr(instance, field.attname)
+        if related_id is None:
+            return ""
+        related = field.related_model._default_manager.filter(pk=related_id).first()
+        return str(related) if related is not None else str(related_id)
+    value = getattr(instance, field.attname)
+    if value is None:
+        return ""
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(field, models.FileField):
+        return value.name or ""
+    return str(value)
+
+
+def _snapshot(instance) -> dict:
+    return {f.name: getattr(instance, f.attname) for f in tracked_fields(type(instance))}
+
+
+def _record(instance, action, rows):
+    actor = current_actor()
+    root = history_root(instance)
+    if root is None:
+        return
+    from creditfile.core.models import ObjectChange
+
+    common = dict(
+        time=timezone.now(),
+        user=actor.user if getattr(actor.user, "pk", None) else None,
+        actor=actor.label,
+        request_id=actor.request_id,
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(instance)),
+        object_id=instance.pk,
+        object_repr=str(instance)[:200],
+        root_type=ContentType.objects.get_for_model(type(root)),
+        root_id=root.pk,
+    )
+    ObjectChange.objects.bulk_create([ObjectChange(**common, **row) for row in rows])
+
+
+def _pre_save(sender, instance, raw=False, **kwargs):
+    if raw or not is_tracked(sender) or instance._state.adding or instance.pk is None:
+        return
+    old = sender._default_manager.filter(pk=instance.pk).first()
+    instance._history_before = old
+
+
+def _post_save(sender, instance, created, raw=False, **kwargs):
+    if raw or not is_tracked(sender):
+        return
+    if created:
+        _record(instance, "create", [{"new_value": str(instance)[:1000]}])
+        return
+    old = getattr(instance, "_history_before", None)
+    if old is None:
+        return
+    rows = []
+    for field in tracked_fields(sender):
+        if getattr(old, field.attname) != getattr(instance, field.attname):
+            rows.append(
+                {
+                    "field": field.name,
+                    "field_label": str(field.verbose_name),
+                    "old_value": display_value(old, field),
+                    "new_value": display_value(instance, field),
+                }
+            )
+    instance._history_before = None
+    if rows:
+        _record(instance, "update", rows)
+
+
+def _post_delete(sender, instance, **kwargs):
+    if not is_tracked(sender):
+        return
+    try:
+        _record(instance, "delete", [{"old_value": str(instance)[:1000]}])
+    except models.ObjectDoesNotExist:
+        # The root went with it (cascade); its own deletion is what gets logged.
+        pass
+
+
+def connect_signals():
+    pre_save.connect(_pre_save, dispatch_uid="creditfile_history_pre")
+    post_save.connect(_post_save, dispatch_uid="creditfile_history_post")
+    post_delete.connect(_post_delete, dispatch_uid="creditfile_history_delete")

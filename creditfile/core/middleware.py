@@ -1,0 +1,37 @@
+import uuid
+
+from django.conf import settings
+from django.shortcuts import redirect
+
+from creditfile.core.history import acting_as
+
+# Paths reachable without signing in: the login form itself, static files,
+# the API (it authenticates by token), and the language switch.
+PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/api/", "/i18n/")
+
+
+class RequestContextMiddleware:
+    """Attribute every change made during a request to its user and a request id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
+        user = request.user if request.user.is_authenticated else None
+        with acting_as(user=user, label="web", request_id=request.id):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request.id
+        return response
+
+
+class LoginRequiredMiddleware:
+    """Only signed-in users see anything (the API checks its own tokens)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
+            return redirect(f"{settings.LOGIN_URL_PATH}?next={request.get_full_path()}")
+        return self.get_response(request)

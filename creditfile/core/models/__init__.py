@@ -1,0 +1,12 @@
+from creditfile.core.models.base import ProvenanceModel, TimestampedModel
+from creditfile.core.models.changes import ObjectChange
+from creditfile.core.models.organisation import ApiToken, Department, User
+
+__all__ = [
+    "ApiToken",
+    "Department",
+    "ObjectChange",
+    "ProvenanceModel",
+    "TimestampedModel",
+    "User",
+]

@@ -1,0 +1,126 @@
+"""The roles of DOMAIN.md, each a Django group holding a set of permissions.
+
+The group name is the role code; the label is what people see. Permissions are
+synced after every migrate, so a new permission reaches every role by itself.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+SALES_REP = "sales_rep"
+DEPT_MANAGER = "dept_manager"
+CREDIT_STAFF = "credit_staff"
+CREDIT_MANAGER = "credit_manager"
+FINANCE = "finance"
+MARKETING_DIRECTOR = "marketing_director"
+VP = "vp"
+GENERAL_MANAGER = "general_manager"
+ARCHIVIST = "archivist"
+AUDITOR = "auditor"
+ADMINISTRATOR = "administrator"
+
+ROLE_LABELS = {
+    SALES_REP: _("销售代表"),
+    DEPT_MANAGER: _("部门经理"),
+    CREDIT_STAFF: _("信用管理员"),
+    CREDIT_MANAGER: _("信用经理"),
+    FINANCE: _("财务"),
+    MARKETING_DIRECTOR: _("营销总监"),
+    VP: _("营销副总"),
+    GENERAL_MANAGER: _("总经理"),
+    ARCHIVIST: _("档案管理员"),
+    AUDITOR: _("内部审计"),
+    ADMINISTRATOR: _("系统管理员"),
+}
+
+_FILE_SECTIONS = [
+    "customer",
+    "certification",
+    "keyperson",
+    "characteristics",
+    "businessstatus",
+    "competitor",
+    "tradingstatus",
+    "observation",
+    "visit",
+    "contact",
+    "correspondence",
+    "bankaccount",
+    "financialstatement",
+    "guarantee",
+    "attachment",
+    "fileevent",
+]
+_DICTIONARIES = [
+    "industry",
+    "ownership",
+    "channeltype",
+    "locationtype",
+    "customernature",
+    "region",
+    "route",
+    "routestop",
+]
+
+
+def _perms(actions, models, app="customers"):
+    return [f"{app}.{action}_{model}" for model in models for action in actions]
+
+
+_VIEW_FILE = _perms(["view"], _FILE_SECTIONS + _DICTIONARIES)
+_EDIT_FILE = _perms(["add", "change", "delete"], _FILE_SECTIONS)
+_EDIT_ROUTES = _perms(["add", "change", "delete"], ["route", "routestop"])
+_CUSTOMER_EXTRA = [
+    "customers.verify_section",
+    "customers.change_lifecycle",
+    "customers.import_customers",
+    "customers.export_customers",
+    "customers.view_personal_details",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    SALES_REP: _VIEW_FILE
+    + _EDIT_FILE
+    + _EDIT_ROUTES
+    + ["customers.change_lifecycle", "customers.export_customers"],
+    DEPT_MANAGER: _VIEW_FILE
+    + _EDIT_FILE
+    + _EDIT_ROUTES
+    + [
+        "customers.change_lifecycle",
+        "customers.export_customers",
+        "customers.view_personal_details",
+    ],
+    CREDIT_STAFF: _VIEW_FILE + _EDIT_FILE + _CUSTOMER_EXTRA,
+    CREDIT_MANAGER: _VIEW_FILE + _EDIT_FILE + _EDIT_ROUTES + _CUSTOMER_EXTRA,
+    FINANCE: _VIEW_FILE
+    + _perms(["add", "change"], ["financialstatement", "bankaccount", "guarantee", "attachment"])
+    + ["customers.export_customers"],
+    MARKETING_DIRECTOR: _VIEW_FILE + _EDIT_FILE + _EDIT_ROUTES + _CUSTOMER_EXTRA,
+    VP: _VIEW_FILE + ["customers.export_customers", "customers.view_personal_details"],
+    GENERAL_MANAGER: _VIEW_FILE + ["customers.export_customers", "customers.view_personal_details"],
+    ARCHIVIST: _VIEW_FILE + ["customers.export_customers"],
+    AUDITOR: _VIEW_FILE + ["core.view_objectchange", "customers.export_customers"],
+    ADMINISTRATOR: _VIEW_FILE
+    + _EDIT_FILE
+    + _perms(["add", "change", "delete"], _DICTIONARIES)
+    + _CUSTOMER_EXTRA
+    + _perms(["view", "add", "change"], ["user", "department"], app="core")
+    + ["core.view_objectchange"],
+}
+
+
+def sync_roles() -> None:
+    """Make every role's group hold exactly its permissions."""
+    from django.contrib.auth.models import Group, Permission
+
+    all_perms = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type")
+    }
+    for code, perm_names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=code)
+        group.permissions.set([all_perms[name] for name in perm_names if name in all_perms])
+
+
+def sync_roles_after_migrate(**kwargs):
+    sync_roles()

@@ -1,0 +1,1 @@
+"""Business rules of the customer file: views, API, commands and tests all call these."""

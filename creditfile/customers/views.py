@@ -1,0 +1,8 @@
+from django.shortcuts import render
+
+from creditfile.customers.services.visibility import visible_customers
+
+
+def customer_list(request):
+    customers = visible_customers(request.user)[:50]
+    return render(request, "customers/customer_list.html", {"customers": customers})
