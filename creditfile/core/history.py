@@ -26,7 +26,7 @@ class Actor:
     request_id: str = ""
 
 
-_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("creditfile_actor", default=Actor())
+_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("creditfile_actor", default=Actor())  # noqa: B039 (frozen)
 
 
 def current_actor() -> Actor:

@@ -1,9 +1,11 @@
-from django.urls import path
-
-from creditfile.customers import views
+from creditfile.customers.views import cards, classification, file, imports, listing
 
 app_name = "customers"
 
-urlpatterns = [
-    path("", views.customer_list, name="list"),
-]
+urlpatterns = (
+    listing.urlpatterns
+    + file.urlpatterns
+    + classification.urlpatterns
+    + imports.urlpatterns
+    + cards.urlpatterns
+)
