@@ -1,18 +1,16 @@
-"""Shared test set-up: a throwaway data folder, fixed users per role, a frozen-clock helper."""
+"""Shared test set-up: fixed users per role; the data folder is set in core/pytest_env.py."""
 
-import os
-import tempfile
-
-os.environ.setdefault("CREDITFILE_DATA_DIR", tempfile.mkdtemp(prefix="creditfile-test-"))
-os.environ.setdefault("CREDITFILE_TESTING", "1")
-
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(autouse=True)
-def _files_in_tmp(settings, tmp_path):
-    """Uploaded files of a test go to its own folder."""
+def _test_settings(settings, tmp_path):
+    """Uploaded files of a test go to its own folder; passwords hash fast.
+
+    Argon2 is deliberately slow; test_auth.py switches it back on to prove it is used.
+    """
     settings.MEDIA_ROOT = tmp_path / "files"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

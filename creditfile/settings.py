@@ -149,6 +149,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded files live in the data folder, never under a static root: they are
 # only ever served by a view that checks the user may see the customer.
 MEDIA_ROOT = Path(env_str("CREDITFILE_FILES_DIR", str(DATA_DIR / "files"))).resolve()
@@ -164,6 +165,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
 STALE_AFTER_DAYS = env_int("CREDITFILE_STALE_AFTER_DAYS", 30)
+# Letterhead of printed cards, reports and letters.
+COMPANY_NAME = env_str("CREDITFILE_COMPANY_NAME", "")
 
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -34,4 +34,4 @@ class Command(BaseCommand):
             )
         if no_serve:
             return
-        call_command("serve", host=host, port=port, no_migrate=True)
+        call_command("serve", host=host, port=port, no_migrate=True, server="waitress")

@@ -1,0 +1,72 @@
+"""How the API knows who is calling: a personal token, or the signed-in browser session.
+
+The login middleware lets /api/ through, so every API operation must name one of these;
+a call with neither is a 401, never an anonymous read.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, JsonResponse
+from ninja.security import APIKeyCookie, HttpBearer
+
+from creditfile.core.models import ApiToken
+
+
+def user_for_bearer(request: HttpRequest):
+    """The active user whose live token is in `Authorization: Bearer <key>`, else None."""
+    scheme, _sep, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return ApiToken.user_for_key(key.strip())
+
+
+class ApiTokenAuth(HttpBearer):
+    """`Authorization: Bearer <key>` with a key from the API token screen."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        user = ApiToken.user_for_key(token.strip())
+        if user is None:
+            return None
+        # Code below the API (permissions, the change log) reads request.user.
+        request.user = user
+        return user
+
+
+class SessionAuthWithCsrf(APIKeyCookie):
+    """The browser's own session (the interactive docs), with Django's CSRF check on writes.
+
+    Unlike Ninja's SessionAuth it only checks CSRF once a session user exists, so a call
+    with a bad token and no session gets a plain 401 instead of a CSRF 403.
+    """
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request: HttpRequest):
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+    def authenticate(self, request: HttpRequest, key):
+        return request.user if request.user.is_authenticated else None
+
+
+api_auth = [ApiTokenAuth(), SessionAuthWithCsrf()]
+
+
+def docs_login_required(view):
+    """The schema and docs are for signed-in people or token holders only."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = user_for_bearer(request)
+        if user is not None:
+            request.user = user
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.path.endswith(".json"):
+            return JsonResponse({"detail": "Unauthorized"}, status=401)
+        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL_PATH)
+
+    return wrapped

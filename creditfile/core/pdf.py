@@ -1,0 +1,215 @@
+"""Shared PDF building blocks for every printed card, report and letter.
+
+The Chinese font ships inside the package (core/fonts/, WenQuanYi Micro Hei, Apache-2.0)
+and is embedded as a subset, so a PDF prints the same on any machine and needs nothing
+from the internet. Every document gets the same page frame: the company letterhead and
+title on top, who printed it and when, and "第 x 页 共 y 页" at the bottom.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+FONT_NAME = "WenQuanYiMicroHei"
+FONT_FILE = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
+
+EMPTY = "—"
+ACCENT = colors.HexColor("#1f4e79")
+RULE = colors.HexColor("#8a9bb0")
+SHADE = colors.HexColor("#eaf0f6")
+MUTED = colors.HexColor("#555555")
+
+MARGIN_X = 15 * mm
+MARGIN_TOP = 22 * mm
+MARGIN_BOTTOM = 18 * mm
+
+
+@cache
+def register_font() -> str:
+    """Register the Chinese font once per process; its bold and italic are itself (it has none)."""
+    pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_FILE), subfontIndex=0))
+    pdfmetrics.registerFontFamily(
+        FONT_NAME, normal=FONT_NAME, bold=FONT_NAME, italic=FONT_NAME, boldItalic=FONT_NAME
+    )
+    return FONT_NAME
+
+
+def company_name() -> str:
+    return settings.COMPANY_NAME or _("客户信用档案管理系统")
+
+
+def paragraph_styles() -> dict[str, ParagraphStyle]:
+    """Fresh styles per document (ParagraphStyle is mutable). CJK wrapping breaks between
+    any two Chinese characters, so long text without spaces still wraps."""
+    font = register_font()
+    body = ParagraphStyle("body", fontName=font, fontSize=9, leading=12.5, wordWrap="CJK")
+    return {
+        "body": body,
+        "label": ParagraphStyle("label", parent=body, textColor=colors.HexColor("#333333")),
+        "header": ParagraphStyle("header", parent=body, textColor=ACCENT),
+        "small": ParagraphStyle("small", parent=body, fontSize=8, leading=11, textColor=MUTED),
+        "small_right": ParagraphStyle(
+            "small_right", parent=body, fontSize=8, leading=11, textColor=MUTED, alignment=TA_RIGHT
+        ),
+        "title": ParagraphStyle(
+            "title", parent=body, fontSize=20, leading=26, alignment=TA_CENTER, textColor=ACCENT
+        ),
+        "subtitle": ParagraphStyle(
+            "subtitle", parent=body, fontSize=9, leading=13, alignment=TA_CENTER, textColor=MUTED
+        ),
+        "heading": ParagraphStyle(
+            "heading",
+            parent=body,
+            fontSize=11.5,
+            leading=16,
+            spaceBefore=4 * mm,
+            spaceAfter=1.5 * mm,
+            textColor=ACCENT,
+        ),
+    }
+
+
+def text(value, style: ParagraphStyle) -> Paragraph:
+    """A wrapping paragraph of plain text: markup characters are escaped, line breaks kept."""
+    raw = display(value)
+    return Paragraph(escape(raw).replace("\r\n", "\n").replace("\n", "<br/>"), style)
+
+
+def display(value) -> str:
+    """How a value prints: empty is "—", dates are ISO, yes/no in words."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def money(value, currency: str = "CNY") -> str:
+    """¥1,234,567.89 for yuan; other currencies carry their code: USD 1,234.00."""
+    if value is None:
+        return EMPTY
+    amount = f"{Decimal(value):,.2f}"
+    if currency in ("CNY", "RMB", ""):
+        return f"-¥{amount[1:]}" if amount.startswith("-") else f"¥{amount}"
+    return f"{currency} {amount}"
+
+
+class _NumberedCanvas(canvas.Canvas):
+    """Holds the pages back until the end so each can say how many there are in all."""
+
+    def __init__(self, *args, **kwargs):
+        # Starting in the Chinese font keeps an unused, unembedded Helvetica out of the file.
+        kwargs.setdefault("initialFontName", register_font())
+        kwargs.setdefault("lang", "zh-CN")
+        super().__init__(*args, **kwargs)
+        self._page_states: list[dict] = []
+
+    def showPage(self):  # noqa: N802 (ReportLab's name)
+        self._page_states.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._page_states)
+        for state in self._page_states:
+            self.__dict__.update(state)
+            self._draw_page_number(total)
+            super().showPage()
+        super().save()
+
+    def _draw_page_number(self, total: int):
+        width, _height = self._pagesize
+        self.setFont(FONT_NAME, 8)
+        self.setFillColor(MUTED)
+        label = _("第 %(page)s 页 共 %(pages)s 页") % {"page": self._pageNumber, "pages": total}
+        self.drawRightString(width - MARGIN_X, MARGIN_BOTTOM - 10 * mm, label)
+
+
+def build_pdf(story: list, *, title: str, user=None, reference: str = "", pagesize=A4) -> bytes:
+    """Lay out `story` (platypus flowables) in the shared page frame and return the PDF bytes.
+
+    `reference` (e.g. a card or letter number) is repeated in every page header, so a
+    loose page can be put back where it belongs.
+    """
+    font = register_font()
+    letterhead = company_name()
+    printed_by = str(user) if user is not None else EMPTY
+    printed_at = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    footer = _("打印人：%(user)s　　打印时间：%(time)s") % {"user": printed_by, "time": printed_at}
+    header_right = f"{title}　{reference}" if reference else title
+
+    def decorate(canv: canvas.Canvas, doc):
+        width, height = doc.pagesize
+        canv.saveState()
+        top = height - MARGIN_TOP + 8 * mm
+        canv.setFont(font, 11)
+        canv.setFillColor(ACCENT)
+        canv.drawString(MARGIN_X, top, letterhead)
+        canv.setFont(font, 8.5)
+        canv.setFillColor(MUTED)
+        canv.drawRightString(width - MARGIN_X, top, header_right)
+        canv.setStrokeColor(ACCENT)
+        canv.setLineWidth(0.8)
+        canv.line(MARGIN_X, top - 2.5 * mm, width - MARGIN_X, top - 2.5 * mm)
+        bottom = MARGIN_BOTTOM - 6 * mm
+        canv.setStrokeColor(RULE)
+        canv.setLineWidth(0.4)
+        canv.line(MARGIN_X, bottom, width - MARGIN_X, bottom)
+        canv.setFont(font, 8)
+        canv.drawString(MARGIN_X, bottom - 4 * mm, footer)
+        canv.restoreState()
+
+    buffer = BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM,
+        title=title,
+        author=letterhead,
+        creator="CreditFile",
+    )
+    doc.build(story, onFirstPage=decorate, onLaterPages=decorate, canvasmaker=_NumberedCanvas)
+    return buffer.getvalue()
+
+
+def content_width(pagesize=A4) -> float:
+    return pagesize[0] - 2 * MARGIN_X
+
+
+def pdf_response(content: bytes, filename: str, ascii_fallback: str) -> HttpResponse:
+    """Show the PDF in the browser under a Chinese file name (RFC 6266/5987 filename*), with
+    an ASCII name for old clients; never cached, since it is confidential."""
+    for char in '\\/:*?"<>|\r\n\t':
+        filename = filename.replace(char, "_")
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f"inline; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
