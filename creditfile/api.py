@@ -6,7 +6,7 @@ with the same shape everywhere: {"detail": "..."} or {"detail": [{"field", "mess
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import ValidationError as NinjaValidationError
 
 from creditfile.core.api_auth import api_auth, docs_login_required
@@ -19,6 +19,8 @@ api = NinjaAPI(
     description="客户信用档案管理系统 REST JSON API. Authenticate with "
     "`Authorization: Bearer <key>` (keys are issued on the API token screen).",
     urls_namespace="api-1",
+    # Swagger UI would otherwise load a validity badge from validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None}),
     auth=api_auth,
     docs_decorator=docs_login_required,
 )

@@ -4,6 +4,9 @@ creditfile up [--port N] [--data-dir DIR]   first run and everyday single-machin
 creditfile serve [--port N] [--threads N]   production WSGI server (see docs/operations.md)
 creditfile demo --customers N --seed S      deterministic demo data
 creditfile import customers FILE.xlsx       Excel import, all-or-nothing
+creditfile backup [--to DIR] [--keep N]     one archive: database + files + manifest
+creditfile backup --verify FILE             integrity check of a backup
+creditfile restore FILE [--yes]             check, then restore a backup (then migrate)
 creditfile bench search                     search benchmark (see docs/performance.md)
 creditfile <any Django management command>  e.g. migrate, createsuperuser, shell
 """

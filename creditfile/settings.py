@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "ninja",  # serves the API docs' swagger-ui from its own static files, no CDN
     "creditfile.core",
     "creditfile.customers",
 ]
@@ -104,6 +105,9 @@ def _database() -> dict:
             ),
             "transaction_mode": "IMMEDIATE",
         },
+        # Browser tests share the database between the live server's thread and the test;
+        # an in-memory database locks whole tables then, so they ask for a file.
+        "TEST": {"NAME": env_str("CREDITFILE_SQLITE_TEST_FILE") or None},
     }
 
 
@@ -166,7 +170,7 @@ X_FRAME_OPTIONS = "DENY"
 
 STALE_AFTER_DAYS = env_int("CREDITFILE_STALE_AFTER_DAYS", 30)
 # Letterhead of printed cards, reports and letters.
-COMPANY_NAME = env_str("CREDITFILE_COMPANY_NAME", "")
+COMPANY_NAME = env_str("CREDITFILE_COMPANY_NAME", "本公司")
 
 NINJA_PAGINATION_PER_PAGE = 50
 

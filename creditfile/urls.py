@@ -3,6 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from creditfile.api import api
+from creditfile.core import views as core_views
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -20,4 +23,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("customers/", include("creditfile.customers.urls")),
+    path("api/v1/", api.urls),
+    path("accounts/api-tokens/", core_views.api_tokens, name="api_tokens"),
 ]

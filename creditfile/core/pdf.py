@@ -26,7 +26,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
 
 FONT_NAME = "WenQuanYiMicroHei"
 FONT_FILE = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
@@ -53,7 +53,7 @@ def register_font() -> str:
 
 
 def company_name() -> str:
-    return settings.COMPANY_NAME or _("客户信用档案管理系统")
+    return settings.COMPANY_NAME or _("本公司")
 
 
 def paragraph_styles() -> dict[str, ParagraphStyle]:
@@ -123,8 +123,8 @@ class _NumberedCanvas(canvas.Canvas):
 
     def __init__(self, *args, **kwargs):
         # Starting in the Chinese font keeps an unused, unembedded Helvetica out of the file.
-        kwargs.setdefault("initialFontName", register_font())
-        kwargs.setdefault("lang", "zh-CN")
+        kwargs["initialFontName"] = kwargs.get("initialFontName") or register_font()
+        kwargs["lang"] = kwargs.get("lang") or "zh-CN"
         super().__init__(*args, **kwargs)
         self._page_states: list[dict] = []
 
@@ -183,7 +183,7 @@ def build_pdf(story: list, *, title: str, user=None, reference: str = "", pagesi
         canv.restoreState()
 
     buffer = BytesIO()
-    doc = SimpleDocTemplate(
+    doc = BaseDocTemplate(
         buffer,
         pagesize=pagesize,
         leftMargin=MARGIN_X,
@@ -194,7 +194,19 @@ def build_pdf(story: list, *, title: str, user=None, reference: str = "", pagesi
         author=letterhead,
         creator="CreditFile",
     )
-    doc.build(story, onFirstPage=decorate, onLaterPages=decorate, canvasmaker=_NumberedCanvas)
+    # No frame padding: the text lines up with the letterhead rule and content_width() holds.
+    frame = Frame(
+        doc.leftMargin,
+        doc.bottomMargin,
+        doc.width,
+        doc.height,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
+    doc.build(story, canvasmaker=_NumberedCanvas)
     return buffer.getvalue()
 
 

@@ -15,7 +15,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from creditfile.core import pdf
 from creditfile.core.fields import MoneyField
@@ -36,6 +36,8 @@ from creditfile.customers.services.completeness import completeness
 from creditfile.customers.services.financials import RATIO_LABELS, ratios
 
 LABEL_WIDTH = 34 * mm
+KEEP_TOGETHER_UP_TO = 90 * mm
+MIN_SECTION_START = 35 * mm
 NUMERALS = "一二三四五六七八九"
 MONEY_RATIOS = {"working_capital"}
 STATEMENT_LINES = (
@@ -111,10 +113,14 @@ class _Card:
         return Paragraph(f"{chinese_numeral(self._sections)}、{title}", self.styles["heading"])
 
     def section(self, title: str, *flowables):
-        # The heading stays with the start of its table instead of ending a page alone.
-        first, *rest = flowables
-        self.story.append(KeepTogether([self.heading(title), first]))
-        self.story.extend(rest)
+        """A short section moves whole to the next page rather than break; a long one starts
+        where it is, provided its heading and first rows fit, and runs on."""
+        parts = [self.heading(title), *flowables]
+        height = sum(f.wrap(self.width, 10_000)[1] for f in parts) + 6 * mm
+        if height <= KEEP_TOGETHER_UP_TO:
+            self.story.append(KeepTogether(parts))
+        else:
+            self.story += [CondPageBreak(MIN_SECTION_START), *parts]
 
     def _grid(self, rows, widths, label_cells, header=False, split_in_row=False) -> Table:
         table = Table(
@@ -125,6 +131,7 @@ class _Card:
             hAlign="LEFT",
         )
         commands = [
+            ("FONTNAME", (0, 0), (-1, -1), pdf.FONT_NAME),
             ("GRID", (0, 0), (-1, -1), 0.5, pdf.RULE),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("TOPPADDING", (0, 0), (-1, -1), 2.5),
@@ -195,6 +202,7 @@ class _Card:
         meta.setStyle(
             TableStyle(
                 [
+                    ("FONTNAME", (0, 0), (-1, -1), pdf.FONT_NAME),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                     ("LINEBELOW", (0, 0), (-1, -1), 0.4, pdf.RULE),
@@ -492,7 +500,9 @@ class _Card:
         signature.setStyle(
             TableStyle(
                 [
+                    ("FONTNAME", (0, 0), (-1, -1), pdf.FONT_NAME),
                     ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                    ("LEFTPADDING", (0, 0), (0, 0), 0),
                     ("LINEBELOW", (1, 0), (1, 0), 0.6, pdf.MUTED),
                     ("LINEBELOW", (3, 0), (3, 0), 0.6, pdf.MUTED),
                     ("LINEBELOW", (5, 0), (5, 0), 0.6, pdf.MUTED),

@@ -60,13 +60,14 @@ def region_q(code: str, field: str = "region") -> Q:
 def normalise_sort(value: str) -> str:
     """A whitelisted sort key, optionally with a leading "-"; anything else is the default."""
     value = (value or "").strip()
-    return value if value.lstrip("-") in SORT_FIELDS else DEFAULT_SORT
+    key = value[1:] if value.startswith("-") else value
+    return value if key in SORT_FIELDS else DEFAULT_SORT
 
 
 def ordering_for(sort: str) -> list[str]:
     sort = normalise_sort(sort)
     descending = sort.startswith("-")
-    first, *rest = SORT_FIELDS[sort.lstrip("-")]
+    first, *rest = SORT_FIELDS[sort.removeprefix("-")]
     return [f"-{first}" if descending else first, *rest, "-pk" if descending else "pk"]
 
 
@@ -113,12 +114,10 @@ class CustomerFilterForm(forms.Form):
         super().__init__(data, *args, **kwargs)
         self.fields["owner"].queryset = self._owners(user)
         # Provinces and cities as options; a county code (e.g. from the region tree) is
-        # accepted too, which clean_region checks against the table.
+        # accepted too, which full_clean checks against the table.
         self.fields["region"].choices = [("", _("全部"))] + [
-            (code, ("\u3000" if level > 1 else "") + name)
-            for code, name, level in Region.objects.filter(level__lte=2).values_list(
-                "code", "name", "level"
-            )
+            (code, name if code.endswith("0000") else "\u3000" + name)
+            for code, name in Region.objects.filter(code__endswith="00").values_list("code", "name")
         ]
 
     @staticmethod
@@ -134,30 +133,25 @@ class CustomerFilterForm(forms.Form):
             allowed |= Q(department_id__in=user.department.subtree_ids())
         return people.filter(allowed)
 
-    def clean_region(self) -> str:
-        code = self.cleaned_data["region"]
-        return code
-
     def clean_sort(self) -> str:
         return normalise_sort(self.cleaned_data.get("sort", ""))
 
-    def _post_clean(self):
-        super()._post_clean()
-
     def full_clean(self):
-        # The region choices list only provinces and cities; any existing code is valid.
+        # The options list only provinces and cities; any existing code (a county) is valid too.
         region = self.fields["region"]
         value = (self.data.get(self.add_prefix("region")) or "").strip() if self.is_bound else ""
         if value and value not in dict(region.choices):
-            if Region.objects.filter(code=value).exists():
-                region.choices = [*region.choices, (value, value)]
+            below_city = Region.objects.filter(code=value).first()
+            if below_city is not None:
+                region.choices = [*region.choices, (value, below_city.name)]
         super().full_clean()
 
     @property
-    def sort(self) -> str:
-        if self.is_bound and self.is_valid():
-            return self.cleaned_data["sort"]
-        return normalise_sort(self.data.get("sort", "") if self.is_bound else "")
+    def chosen_sort(self) -> str:
+        if not self.is_bound:
+            return DEFAULT_SORT
+        self.is_valid()
+        return self.cleaned_data.get("sort") or normalise_sort(self.data.get("sort", ""))
 
     def filter(self, queryset: QuerySet) -> QuerySet:
         """Apply the filters and the search, not the order; an invalid form matches nothing."""
@@ -190,7 +184,7 @@ class CustomerFilterForm(forms.Form):
 
     def apply(self, queryset: QuerySet) -> QuerySet:
         """Filters, search and the chosen (whitelisted) order."""
-        return self.filter(queryset).order_by(*ordering_for(self.sort))
+        return self.filter(queryset).order_by(*ordering_for(self.chosen_sort))
 
 
 @dataclass

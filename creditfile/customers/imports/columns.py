@@ -5,7 +5,7 @@ aliases (the field name and a readable label) are accepted so an exported or
 hand-made English sheet imports too. Headers are matched by name, in any order.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
@@ -46,7 +46,8 @@ class Column:
     note: object = ""
     example: str = ""
     width: int = 16
-    extra: dict = field(default_factory=dict)
+    # False lets a file that only updates existing rows leave the column out.
+    header_required: bool = True
 
     @property
     def template_header(self) -> str:
@@ -69,6 +70,7 @@ CUSTOMER_COLUMNS: tuple[Column, ...] = (
         aliases=("name", "customer name", "registered name"),
         example="杭州华信科技有限公司",
         width=30,
+        header_required=False,
     ),
     Column(
         "统一社会信用代码",
@@ -86,7 +88,9 @@ CUSTOMER_COLUMNS: tuple[Column, ...] = (
         aliases=("registered_address", "registered address"),
         width=30,
     ),
-    Column("实际办公地址", "office_address", aliases=("office_address", "office address"), width=30),
+    Column(
+        "实际办公地址", "office_address", aliases=("office_address", "office address"), width=30
+    ),
     Column(
         "法定代表人",
         "legal_representative",
@@ -201,7 +205,13 @@ CONTACT_COLUMNS: tuple[Column, ...] = (
         "统一社会信用代码",
         "customer_uscc",
         required=True,
-        aliases=("uscc", "customer_uscc", "customer uscc", "unified social credit code", "客户统一社会信用代码"),
+        aliases=(
+            "uscc",
+            "customer_uscc",
+            "customer uscc",
+            "unified social credit code",
+            "客户统一社会信用代码",
+        ),
         note=_("联系人所属客户的代码：客户须在本文件“客户”表中，或已在系统中。"),
         width=22,
     ),

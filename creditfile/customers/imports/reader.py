@@ -85,8 +85,7 @@ def iter_rows(sheet) -> Iterator[tuple[int, tuple]]:
     would silently cut rows off.
     """
     sheet.reset_dimensions()
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        yield number, values
+    yield from enumerate(sheet.iter_rows(values_only=True), start=1)
 
 
 def map_headers(
@@ -103,9 +102,7 @@ def map_headers(
             continue
         column = index.get(normalize_header(text))
         if column is None:
-            problems.append(
-                (text, _("无法识别的列“%(h)s”；请使用模板中的列名。") % {"h": text})
-            )
+            problems.append((text, _("无法识别的列“%(h)s”；请使用模板中的列名。") % {"h": text}))
             continue
         if column.field in seen:
             problems.append(
@@ -119,7 +116,7 @@ def map_headers(
         found[position] = column
     present = {column.field for column in found.values()}
     for column in columns:
-        if column.required and column.field not in present:
+        if column.required and column.header_required and column.field not in present:
             problems.append(
                 (
                     column.template_header,

@@ -26,6 +26,7 @@ from creditfile.customers.imports.reader import (
 )
 from creditfile.customers.imports.values import CellProblem, ValueParser, is_blank
 from creditfile.customers.services import lifecycle, visibility
+from creditfile.customers.services.file_updates import touches_deferred
 
 CUSTOMERS = "customers"
 CONTACTS = "contacts"
@@ -98,7 +99,9 @@ def import_workbook(
         raise ValueError(kind)
     if not can_import(user):
         raise PermissionDenied
-    result = ImportResult(filename=filename, kind=kind, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
+    result = ImportResult(
+        filename=filename, kind=kind, dry_run=dry_run, skip_bad_rows=skip_bad_rows
+    )
     try:
         workbook = open_workbook(stream, filename)
     except FileProblem as exc:
@@ -165,11 +168,15 @@ class _Importer:
         label = f"import:{self.result.filename}"[:100]
         with acting_as(user=self.user, label=label, request_id=current_actor().request_id):
             with transaction.atomic():
-                if self.customer_sheet is not None:
-                    self._import_customers(self.customer_sheet)
-                if self.contact_sheet is not None:
-                    self._import_contacts(self.contact_sheet)
-                keep = not self.result.dry_run and (self.result.ok or self.result.skip_bad_rows)
+                # Freshness and completeness are worked out once per customer at the end.
+                with touches_deferred() as touched:
+                    if self.customer_sheet is not None:
+                        self._import_customers(self.customer_sheet)
+                    if self.contact_sheet is not None:
+                        self._import_contacts(self.contact_sheet)
+                    keep = not self.result.dry_run and (self.result.ok or self.result.skip_bad_rows)
+                    if not keep:
+                        touched.clear()
                 if not keep:
                     transaction.set_rollback(True)
                 self.result.committed = keep
@@ -257,9 +264,14 @@ class _Importer:
         self.result.counts[sheet.title].skipped += 1
 
     def _add_validation(self, sheet, instance, problems: list[tuple[str, str]]) -> None:
-        """full_clean()'s objections, except on columns that already have a problem."""
+        """full_clean()'s objections, except on columns that already have a problem.
+
+        Related objects are left out: the import fetched every one of them itself, and
+        checking each again would cost a query per foreign key per row.
+        """
+        related = [f.name for f in type(instance)._meta.concrete_fields if f.is_relation]
         try:
-            instance.full_clean()
+            instance.full_clean(exclude=related)
         except ValidationError as exc:
             flagged = {column for column, _message in problems}
             problems.extend(
@@ -359,7 +371,9 @@ class _Importer:
             elif existing is None and target:
                 instance.lifecycle = target
                 if target in lifecycle.REASON_REQUIRED and not reason:
-                    problems.append((self._header(sheet, "lifecycle"), self._reason_message(target)))
+                    problems.append(
+                        (self._header(sheet, "lifecycle"), self._reason_message(target))
+                    )
             if "owner" in values:
                 values["department"] = values["owner"].department
             changed = self._assign(instance, values) or transition is not None

@@ -142,7 +142,9 @@ class ValueParser:
         value = lookup.get(text.lower())
         if value is None:
             allowed = "、".join(label for _value, label in choice_labels(column.choices))
-            raise CellProblem(_("“%(v)s”不是允许的值；可填写：%(allowed)s。") % {"v": text, "allowed": allowed})
+            raise CellProblem(
+                _("“%(v)s”不是允许的值；可填写：%(allowed)s。") % {"v": text, "allowed": allowed}
+            )
         return value
 
     def _dictionary(self, column, raw):

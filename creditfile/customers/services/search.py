@@ -1,25 +1,323 @@
 """The one search box of the customer list: name fragment, pinyin, credit code or phone.
 
-A first, index-less version; see docs/performance.md for the indexed one.
+`search_customers(queryset, q)` returns the customers of `queryset` that match every
+whitespace-separated term of `q` (a phone number may contain spaces). What a term matches
+depends on what it looks like:
+
+- Chinese (or other non-ASCII) text: a fragment of the name, any length.
+- ASCII letters: a fragment of the name, of the pinyin initials (`hxkj` → 华信科技…) or of
+  the full pinyin (`huaxin`).
+- digits: a fragment of the customer's phone or of any contact's phone or mobile
+  (separators ignored), of the name, or — from 6 digits — the start of the credit code.
+- letters and digits that can be a credit code: the code (18 characters) or its start.
+- Chinese mixed with letters (`华信kj`): names containing every Chinese part whose pinyin
+  initials or pinyin contain the term read as pinyin (华信kj → hxkj / huaxinkj).
+
+Matching ignores ASCII case. The result is always exactly what a substring scan would
+find; the indexes of services/search_index.py only make it fast, and the query is a plain
+filter, so it composes with visibility, other filters, ordering and slicing.
 """
 
 import re
+import string
 
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db.models import BooleanField, Expression, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from creditfile.core.validators import phone_digits
+from creditfile.customers.services.pinyin import name_pinyin
+
+DIGITS = "digits"
+LETTERS = "letters"
+USCC = "uscc"
+NAME = "name"
+MIXED = "mixed"
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_USCC_PART = re.compile(r"[0-9A-HJ-NP-RTUWXY]{6,18}")
+_PHONE = re.compile(r"\+?\d+")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_USCC_PREFIX_MIN = 6
+
+
+def ascii_lower(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
+
+
+def parse_query(q: str) -> list[tuple[str, str]]:
+    """The (kind, term) pairs of a query; terms are ASCII-lower-cased except credit codes."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    compact = phone_digits(q)
+    if _PHONE.fullmatch(compact):
+        return [(DIGITS, compact)]
+    return [_classify(term) for term in q.split()]
+
+
+def _classify(term: str) -> tuple[str, str]:
+    if term.isascii():
+        if _PHONE.fullmatch(term):
+            return DIGITS, term
+        if term.isalpha():
+            return LETTERS, ascii_lower(term)
+        code = term.upper()
+        if _USCC_PART.fullmatch(code) and not code.isdigit():
+            return USCC, code
+        return NAME, ascii_lower(term)
+    if any(ch.isascii() and ch.isalnum() for ch in term):
+        return MIXED, ascii_lower(term)
+    return NAME, ascii_lower(term)
 
 
 def search_customers(queryset: QuerySet, q: str) -> QuerySet:
-    q = (q or "").strip()
-    if not q:
+    terms = parse_query(q)
+    if not terms:
         return queryset
-    digits = phone_digits(q)
-    if re.fullmatch(r"[0-9A-Za-z]{18}", q) and not q.isalpha():
-        return queryset.filter(uscc=q.upper())
-    if re.fullmatch(r"\+?\d{5,}", digits):
-        return queryset.filter(Q(contact__phone_search__contains=digits) | Q(phone__contains=digits)).distinct()
-    if re.fullmatch(r"[A-Za-z]+", q):
-        low = q.lower()
-        return queryset.filter(Q(name_initials__contains=low) | Q(name_pinyin__contains=low))
-    return queryset.filter(name__contains=q)
+    vendor = connections[queryset.db].vendor
+    dialect = _Postgres(queryset.db) if vendor == "postgresql" else _Sqlite(queryset.db)
+    for kind, term in terms:
+        queryset = queryset.filter(dialect.term(kind, term))
+    return queryset
+
+
+class _Condition(Expression):
+    """A boolean SQL fragment over columns of the customer, e.g. "{0} LIKE %s".
+
+    Columns are resolved like F() so the table alias is right when the queryset ends up
+    as a subquery; parameters stay parameters.
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, sql: str, *columns: str, params=()):
+        super().__init__()
+        self.sql, self.columns, self.params = sql, [F(c) for c in columns], list(params)
+
+    def get_source_expressions(self):
+        return self.columns
+
+    def set_source_expressions(self, exprs):
+        self.columns = list(exprs)
+
+    def as_sql(self, compiler, connection):
+        compiled, params = [], []
+        for column in self.columns:
+            sql, column_params = compiler.compile(column)
+            compiled.append(sql)
+            params.extend(column_params)
+        return f"({self.sql.format(*compiled)})", [*params, *self.params]
+
+
+def _contains(column: str, fragment: str, function: str) -> _Condition:
+    """Exact case-insensitive (ASCII) substring test, used to re-check index candidates."""
+    return _Condition(f"{function}(lower({{0}}), %s) > 0", column, params=[fragment])
+
+
+def _uscc(code: str) -> Q:
+    if len(code) == 18:
+        return Q(uscc=code)
+    # The code alphabet ends at Y, so every code starting with `code` sorts below code+"Z".
+    return Q(uscc__gte=code, uscc__lt=code + "Z")
+
+
+# A term with more index entries than this is "broad": on a sorted page it is cheaper to
+# walk the name order and test each row than to fetch and sort every candidate.
+BROAD_FROM = 5000
+
+
+def _is_sorted_page(query) -> bool:
+    ordered = bool(query.order_by) or (query.default_ordering and bool(query.get_meta().ordering))
+    return ordered and query.high_mark is not None
+
+
+class _Indexed(Expression):
+    """`pk IN (index candidates) AND exact test` — SQLite's form of one indexed term.
+
+    SQLite's planner cannot tell how many rows an index subquery yields, so the term
+    decides, from a capped count of its candidates taken when the queryset is built:
+    a broad term in a sorted, sliced query (the first page of the list) becomes the exact
+    test alone, so the page walks the name index and stops after 50 hits; everywhere else
+    (counts, exports, rare terms) the candidates drive the query.
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, candidates: str, params: list, exact: Expression, broad: bool):
+        super().__init__()
+        self.candidates, self.params, self.broad = candidates, list(params), broad
+        self.pk, self.exact = F("pk"), exact
+
+    def get_source_expressions(self):
+        return [self.pk, self.exact]
+
+    def set_source_expressions(self, exprs):
+        self.pk, self.exact = exprs
+
+    def as_sql(self, compiler, connection):
+        exact_sql, exact_params = compiler.compile(self.exact)
+        if self.broad and _is_sorted_page(compiler.query):
+            return exact_sql, exact_params
+        pk_sql, pk_params = compiler.compile(self.pk)
+        return (
+            f"({pk_sql} IN ({self.candidates}) AND {exact_sql})",
+            [*pk_params, *self.params, *exact_params],
+        )
+
+
+class _Sqlite:
+    find = "instr"
+
+    def __init__(self, using: str = "default"):
+        self.using = using
+
+    def term(self, kind: str, term: str) -> Q:
+        if kind == USCC:
+            return _uscc(term)
+        if kind == NAME:
+            return self.name(term)
+        if kind == LETTERS:
+            exact = _Condition(
+                "instr(lower({0}), %s) > 0 OR instr({1}, %s) > 0 OR instr({2}, %s) > 0",
+                "name",
+                "name_initials",
+                "name_pinyin",
+                params=[term] * 3,
+            )
+            if len(term) < 3:
+                return Q(exact)
+            return self.indexed(*self.fts("{name initials pinyin}", term), exact)
+        if kind == DIGITS:
+            return self.digits(term)
+        return self.mixed(term)
+
+    def indexed(self, candidates: str, params: list, exact: Expression) -> Q:
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({candidates} LIMIT {BROAD_FROM + 1})", params)
+            broad = cursor.fetchone()[0] > BROAD_FROM
+        return Q(_Indexed(candidates, params, exact, broad))
+
+    def name(self, fragment: str) -> Q:
+        exact = _contains("name", fragment, self.find)
+        if len(fragment) == 1:
+            # The last character of a name is stored alone, so every position is covered.
+            return self.indexed(
+                "SELECT customer_id FROM customer_search_bigram WHERE gram BETWEEN %s AND %s",
+                [fragment, fragment + "\U0010ffff"],
+                exact,
+            )
+        if len(fragment) == 2:
+            return self.indexed(
+                "SELECT customer_id FROM customer_search_bigram WHERE gram = %s",
+                [fragment],
+                exact,
+            )
+        return self.indexed(*self.fts("name", fragment), exact)
+
+    def recheck_name(self, fragment: str) -> Q:
+        return Q(_contains("name", fragment, self.find))
+
+    @staticmethod
+    def fts(columns: str, fragment: str) -> tuple[str, list]:
+        phrase = '"' + fragment.replace('"', '""') + '"'
+        return (
+            "SELECT rowid FROM customer_search_fts WHERE customer_search_fts MATCH %s",
+            [f"{columns} : {phrase}"],
+        )
+
+    def digits(self, digits: str) -> Q:
+        if len(digits) >= 3:
+            phrase = '"' + digits + '"'
+            subquery = RawSQL(
+                "SELECT rowid FROM customer_search_fts WHERE customer_search_fts MATCH %s "
+                "UNION SELECT customer_id FROM customers_contact WHERE id IN ("
+                "SELECT rowid FROM contact_search_fts WHERE contact_search_fts MATCH %s)",
+                [f"{{name phone}} : {phrase}", phrase],
+            )
+            found = Q(pk__in=subquery)
+        else:
+            from creditfile.customers.services.search_index import phone_digits_sql
+
+            found = (
+                self.name(digits)
+                | Q(
+                    _Condition(
+                        f"instr({phone_digits_sql('{0}')}, %s) > 0", "phone", params=[digits]
+                    )
+                )
+                | Q(
+                    pk__in=RawSQL(
+                        "SELECT customer_id FROM customers_contact "
+                        "WHERE instr(phone_search, %s) > 0",
+                        [digits],
+                    )
+                )
+            )
+        if len(digits) >= _USCC_PREFIX_MIN and digits.isdigit():
+            found |= _uscc(digits)
+        return found
+
+    def mixed(self, term: str) -> Q:
+        full, initials = name_pinyin(term)
+        condition = Q()
+        for run in _NON_ASCII_RUN.findall(term):
+            condition &= self.name(run)
+        return condition & (
+            self.recheck_name(term)
+            | Q(_contains("name_initials", initials, self.find))
+            | Q(_contains("name_pinyin", full, self.find))
+        )
+
+
+class _Postgres(_Sqlite):
+    find = "strpos"
+
+    def term(self, kind: str, term: str) -> Q:
+        if kind == LETTERS:
+            return (
+                self.name(term)
+                | self.trigram("name_initials", term)
+                | self.trigram("name_pinyin", term)
+            )
+        return super().term(kind, term)
+
+    def name(self, fragment: str) -> Q:
+        grams = (
+            [fragment]
+            if len(fragment) == 1
+            else sorted({fragment[i : i + 2] for i in range(len(fragment) - 1)})
+        )
+        # lower() in SQL, like the index, so both sides are folded the same way. The cheap
+        # exact test comes first: inside an OR, PostgreSQL evaluates in the written order,
+        # and cf_name_grams() per row is costly when a plan filters rows instead.
+        array = "ARRAY[" + ", ".join(["lower(%s)"] * len(grams)) + "]::text[]"
+        return Q(
+            _Condition(
+                f"strpos(lower({{0}}), lower(%s)) > 0 AND cf_name_grams({{0}}) @> {array}",
+                "name",
+                params=[fragment, *grams],
+            )
+        )
+
+    def trigram(self, column: str, fragment: str, expression: str = "{0}") -> Q:
+        pattern = "%" + fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return Q(_Condition(f"{expression} LIKE %s", column, params=[pattern]))
+
+    def digits(self, digits: str) -> Q:
+        pattern = "%" + digits + "%"
+        found = (
+            self.name(digits)
+            | self.trigram("phone", digits, "cf_phone_digits({0})")
+            | Q(
+                pk__in=RawSQL(
+                    "SELECT customer_id FROM customers_contact WHERE phone_search LIKE %s",
+                    [pattern],
+                )
+            )
+        )
+        if len(digits) >= _USCC_PREFIX_MIN and digits.isdigit():
+            found |= _uscc(digits)
+        return found

@@ -1,6 +1,6 @@
 """A customer's timeline (R-11): changes, lifecycle moves, events, visits and correspondence."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from django.contrib.contenttypes.models import ContentType
@@ -18,6 +18,10 @@ class TimelineEntry:
     detail: str
     who: str
     changes: list  # [(field label, old, new)] for kind == "change"
+    # For changes: the changed model and field names (parallel to `changes`), so a screen
+    # can mask personal information (R-02) it must not show.
+    model: type | None = None
+    field_names: list = field(default_factory=list)
 
 
 def _at_day_start(day) -> datetime:
@@ -49,11 +53,13 @@ def timeline(customer, limit: int = 300) -> list[TimelineEntry]:
                 detail="",
                 who=str(change.user) if change.user else change.actor,
                 changes=[],
+                model=model,
             )
             grouped[key] = entry
             entries.append(entry)
         if change.field:
             entry.changes.append((change.field_label, change.old_value, change.new_value))
+            entry.field_names.append(change.field)
     for t in customer.lifecycle_transitions.select_related("changed_by")[:limit]:
         entries.append(
             TimelineEntry(

@@ -42,11 +42,16 @@ PRIVATE = {
 }
 
 
+def entry(model, code, **fields):
+    """Reference data may already be loaded by the migrations."""
+    return model.objects.get_or_create(code=code, defaults=fields)[0]
+
+
 def full_customer(owner, kind, name):
     """A customer with Chinese data in every section of the card."""
-    province = Region.objects.create(code="320000", name="江苏省", level=1)
-    city = Region.objects.create(code="320500", name="苏州市", parent=province, level=2)
-    county = Region.objects.create(code="320506", name="吴中区", parent=city, level=3)
+    province = entry(Region, "320000", name="江苏省", level=1)
+    city = entry(Region, "320500", name="苏州市", parent=province, level=2)
+    county = entry(Region, "320506", name="吴中区", parent=city, level=3)
     customer = make_customer(
         name,
         owner=owner,
@@ -55,7 +60,7 @@ def full_customer(owner, kind, name):
         registered_address="江苏省苏州市吴中区木渎镇金枫南路1258号",
         office_address="江苏省苏州市吴中区宝带西路88号东吴科技大厦15楼",
         office_address_verified=True,
-        ownership=Ownership.objects.create(code="private", name="私营企业"),
+        ownership=entry(Ownership, "private", name="私营企业"),
         organisation_form="limited",
         business_scope="机电设备、五金交电、电线电缆的批发与零售；" * 6,
         registered_capital=Decimal("1234567.89"),
@@ -71,9 +76,9 @@ def full_customer(owner, kind, name):
         fax="0512-66881235",
         email="office@hdjd.example.cn",
         postcode="215100",
-        industry=Industry.objects.create(code="wholesale", name="批发业"),
-        channel_type=ChannelType.objects.create(code="agent", name="代理商"),
-        nature=CustomerNature.objects.create(code="company", name="一般企业"),
+        industry=entry(Industry, "wholesale", name="批发业"),
+        channel_type=entry(ChannelType, "agent", name="代理商"),
+        nature=entry(CustomerNature, "company", name="一般企业"),
         region=county,
         volume_grade="key",
         credit_grade="A",
@@ -175,14 +180,19 @@ def end_customer(org):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_it_prints_the_distributor_card_with_chinese_text(client, org, distributor):
+def test_it_prints_the_distributor_card_with_chinese_text(client, org, distributor, settings):
+    settings.COMPANY_NAME = "江南机电集团有限公司"
+
     response = fetch(client, org.alice, distributor)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     text = pdf_text(response.content)
     for expected in (
+        "江南机电集团有限公司",
         "经销商档案卡",
+        f"卡号 {distributor.pk:08d}",
+        "打印日期：2026-03-16",
         "苏州华东机电设备有限公司",
         "统一社会信用代码",
         distributor.uscc,
@@ -245,7 +255,9 @@ def test_it_is_an_a4_pdf_with_the_font_embedded(client, org, distributor):
     embedded = []
     for ref in fonts.values():
         font = ref.get_object()
-        descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+        descendant = (
+            font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+        )
         descriptor = descendant.get("/FontDescriptor")
         if descriptor and "/FontFile2" in descriptor.get_object():
             embedded.append(str(font["/BaseFont"]))
@@ -257,7 +269,14 @@ def test_it_never_prints_key_person_private_data(org, distributor):
     text = pdf_text(build_customer_card(distributor, user=org.cathy))
 
     assert "王建国" in text
-    for private in ("13987654321", "1971-08-23", "性格豪爽", "高尔夫", "妻子在银行", "工商管理博士"):
+    for private in (
+        "13987654321",
+        "1971-08-23",
+        "性格豪爽",
+        "高尔夫",
+        "妻子在银行",
+        "工商管理博士",
+    ):
         assert private not in text
     for private_label in ("出生日期", "兴趣爱好", "家庭情况", "性格特点", "学历"):
         assert private_label not in text
@@ -302,3 +321,25 @@ def test_it_sends_anonymous_users_to_login(client, distributor):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_runs_long_lists_and_text_over_pages_repeating_the_header(org, distributor):
+    Characteristics.objects.filter(customer=distributor).update(sales_capacity=LONG_TEXT * 30)
+    for i in range(70):
+        Contact.objects.create(
+            customer=distributor,
+            source="sales",
+            name=f"应急人{i:02d}",
+            mobile="13812345678",
+            is_emergency=True,
+        )
+
+    reader = PdfReader(io.BytesIO(build_customer_card(distributor, user=org.alice)))
+
+    pages = [page.extract_text() for page in reader.pages]
+    contact_pages = [text for text in pages if "应急人" in text]
+    assert len(contact_pages) >= 2
+    assert all("电子邮件" in text for text in contact_pages)
+    assert "应急人69" in "".join(pages)
+    assert sum("该经销商在华东地区" in text for text in pages) >= 2

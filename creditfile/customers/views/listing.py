@@ -1,14 +1,85 @@
+"""The customer list 客户一览表 (R-13) and its Excel export."""
+
+import tempfile
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
+from creditfile.customers.exports import write_customer_list
+from creditfile.customers.filters import SORT_LABELS, CustomerFilterForm, capped_page
+from creditfile.customers.services.freshness import stale_reason
 from creditfile.customers.services.visibility import visible_customers
 
+PER_PAGE = 50
+COUNT_CAP = 10_000
+LIFECYCLE_BADGES = {"active": "ok", "dormant": "warn", "lost": "bad", "blacklisted": "bad"}
+LIST_RELATED = ("region__parent__parent", "industry", "owner")
 
-def customer_list(request):
-    customers = visible_customers(request.user)[:50]
-    return render(request, "customers/customer_list.html", {"customers": customers})
+
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    form = CustomerFilterForm(request.GET or None, user=request.user)
+    customers = form.apply(visible_customers(request.user)).select_related(*LIST_RELATED)
+    page = capped_page(customers, request.GET.get("page"), PER_PAGE, COUNT_CAP)
+    for customer in page.object_list:
+        customer.stale_text = stale_reason(customer)
+        customer.lifecycle_badge = LIFECYCLE_BADGES.get(customer.lifecycle, "")
+    sort = form.chosen_sort
+    context = {
+        "form": form,
+        "page": page,
+        "sort": sort,
+        "sort_columns": {
+            key: {
+                "label": label,
+                "active": sort.removeprefix("-") == key,
+                "descending": sort == f"-{key}",
+                "next": key if sort == f"-{key}" else (f"-{key}" if sort == key else key),
+            }
+            for key, label in SORT_LABELS.items()
+        },
+        "can_export": request.user.has_perm("customers.export_customers"),
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "customers/customer_list_results.html", context)
+    return render(request, "customers/customer_list.html", context)
+
+
+@require_GET
+def customer_list_export(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("customers.export_customers"):
+        raise PermissionDenied
+    form = CustomerFilterForm(request.GET or None, user=request.user)
+    if form.is_bound and not form.is_valid():
+        problems = "; ".join(
+            f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        )
+        return HttpResponseBadRequest(
+            _("筛选条件有误：%(problems)s") % {"problems": problems},
+            content_type="text/plain; charset=utf-8",
+        )
+    customers = form.apply(visible_customers(request.user))
+    # The workbook is built before the response starts, so the database work never
+    # outlives the request; the finished file is then streamed from disk in chunks.
+    target = tempfile.TemporaryFile()
+    write_customer_list(customers, target)
+    target.seek(0)
+    filename = _("客户一览表") + f"-{timezone.localdate():%Y%m%d}.xlsx"
+    return FileResponse(
+        target,
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 urlpatterns = [
     path("", customer_list, name="list"),
+    path("export.xlsx", customer_list_export, name="export"),
 ]

@@ -1,0 +1,64 @@
+"""creditfile bench <benchmark>: performance benchmarks (see docs/performance.md).
+
+Each benchmark is a subcommand whose code lives in the top-level `bench` package of the
+source tree; add `bench aging` etc. as further subparsers below.
+"""
+
+import json
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+def _bench_package():
+    try:
+        import bench  # noqa: F401
+    except ImportError:
+        # Installed as a console script, the source tree is not on sys.path.
+        sys.path.insert(0, str(settings.PACKAGE_DIR.parent))
+    import bench.search
+
+    return bench
+
+
+class Command(BaseCommand):
+    help = "性能基准测试 Performance benchmarks: creditfile bench search …"
+
+    def add_arguments(self, parser):
+        benchmarks = parser.add_subparsers(dest="benchmark", required=True)
+        search = benchmarks.add_parser(
+            "search", help="客户搜索与列表页 customer search box and list page"
+        )
+        search.add_argument("--customers", type=int, default=1_000_000)
+        search.add_argument("--seed", type=int, default=1)
+        search.add_argument(
+            "--database-url",
+            action="append",
+            dest="database_urls",
+            help="repeatable; sqlite:////DATA/DIR or postgres://…; default: the configured one",
+        )
+        search.add_argument("--queries", type=int, default=200, help="timed runs per row")
+        search.add_argument("--json", dest="json_path", help="also write the results here")
+        search.add_argument("--worker", action="store_true", help="(internal) measure this DB")
+
+    def handle(self, *args, benchmark, **options):
+        bench = _bench_package()
+        if benchmark == "search":
+            self._search(bench, **options)
+
+    def _search(self, bench, customers, seed, database_urls, queries, json_path, worker, **_):
+        if customers < 1 or queries < 1:
+            raise CommandError("--customers and --queries must be at least 1.")
+        if worker:
+            report = bench.search.worker(customers, seed, queries)
+            self.stdout.write(json.dumps(report, ensure_ascii=False))
+            return
+        urls = database_urls or [bench.datasets.current_target_url()]
+        try:
+            reports = bench.search.run(self.stdout, customers, seed, urls, queries)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        if json_path:
+            with open(json_path, "w", encoding="utf-8") as out:
+                json.dump(reports, out, ensure_ascii=False, indent=2)

@@ -1,0 +1,201 @@
+"""The database objects behind the customer search box (see docs/performance.md).
+
+They live in the database, not in Python signals, so that every way of writing rows
+(save, bulk_create, queryset.update, deletes, raw SQL) keeps them right.
+
+SQLite
+  customer_search_fts   contentless FTS5 table, trigram tokenizer, one row per customer
+                        (rowid = customer id): name, pinyin initials, full pinyin, phone
+                        digits. Serves substrings of 3 or more characters.
+  contact_search_fts    the same for contact phones (rowid = contact id).
+  customer_search_bigram (gram, customer_id): every 2-character window of the lower-cased
+                        name plus its last character alone, so a 2-character fragment is one
+                        key lookup and a 1-character fragment one key range.
+  customer_search_n     the integers 1..300, to cut a name into windows inside a trigger
+                        (SQLite triggers cannot use recursive CTEs).
+  Triggers on customers_customer and customers_contact keep all three tables in step.
+
+PostgreSQL
+  cf_name_grams(text)   immutable function: the characters and 2-character windows of the
+                        lower-cased text. A GIN index on cf_name_grams(name) serves name
+                        fragments of any length in any locale (pg_trgm ignores characters
+                        the locale does not call alphanumeric, and a trigram index cannot
+                        serve 2-character fragments anyway).
+  pg_trgm GIN indexes   on name_initials, name_pinyin, cf_phone_digits(phone) and
+                        customers_contact.phone_search, for the ASCII kinds.
+  Indexes are maintained by PostgreSQL itself; no triggers are needed.
+"""
+
+from django.db import connection as default_connection
+
+# Characters phone_digits() removes; the database must strip the same ones.
+PHONE_SEPARATORS = (" ", "\t", "\n", "\r", "-", "(", ")", "（", "）")
+
+
+def phone_digits_sql(column: str, vendor: str = "sqlite") -> str:
+    """SQL that mirrors creditfile.core.validators.phone_digits for the common separators."""
+    sql, char = column, "chr" if vendor == "postgresql" else "char"
+    for ch in PHONE_SEPARATORS:
+        literal = {"\t": 9, "\n": 10, "\r": 13}.get(ch)
+        literal = f"{char}({literal})" if literal else f"'{ch}'"
+        sql = f"replace({sql}, {literal}, '')"
+    return sql
+
+
+def _sqlite_fts_values(row: str) -> str:
+    return (
+        f"{row}.id, {row}.name, {row}.name_initials, {row}.name_pinyin, "
+        f"{phone_digits_sql(row + '.phone')}"
+    )
+
+
+def _sqlite_bigrams(row: str) -> str:
+    return (
+        f"SELECT substr(lower({row}.name), n, 2), {row}.id FROM customer_search_n "
+        f"WHERE n <= length({row}.name)"
+    )
+
+
+def _sqlite_unindex_customer(row: str) -> str:
+    return (
+        "INSERT INTO customer_search_fts(customer_search_fts, rowid, name, initials, pinyin, "
+        f"phone) VALUES ('delete', {_sqlite_fts_values(row)});\n"
+        f"DELETE FROM customer_search_bigram WHERE customer_id = {row}.id AND gram IN "
+        f"(SELECT substr(lower({row}.name), n, 2) FROM customer_search_n "
+        f"WHERE n <= length({row}.name));"
+    )
+
+
+def _sqlite_index_customer(row: str) -> str:
+    return (
+        "INSERT INTO customer_search_fts(rowid, name, initials, pinyin, phone) "
+        f"VALUES ({_sqlite_fts_values(row)});\n"
+        f"INSERT OR IGNORE INTO customer_search_bigram(gram, customer_id) {_sqlite_bigrams(row)};"
+    )
+
+
+_SQLITE_CUSTOMER_CHANGED = " OR ".join(
+    f"OLD.{c} IS NOT NEW.{c}" for c in ("id", "name", "name_initials", "name_pinyin", "phone")
+)
+
+SQLITE_INSTALL = [
+    "CREATE TABLE customer_search_n (n INTEGER PRIMARY KEY)",
+    "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 300) "
+    "INSERT INTO customer_search_n(n) SELECT n FROM s",
+    "CREATE TABLE customer_search_bigram (gram TEXT NOT NULL, customer_id INTEGER NOT NULL, "
+    "PRIMARY KEY (gram, customer_id)) WITHOUT ROWID",
+    "CREATE VIRTUAL TABLE customer_search_fts USING fts5("
+    "name, initials, pinyin, phone, content='', tokenize='trigram')",
+    "CREATE VIRTUAL TABLE contact_search_fts USING fts5(phone, content='', tokenize='trigram')",
+]
+
+SQLITE_TRIGGERS = [
+    "CREATE TRIGGER customer_search_ai AFTER INSERT ON customers_customer BEGIN\n"
+    f"{_sqlite_index_customer('NEW')}\nEND",
+    "CREATE TRIGGER customer_search_ad AFTER DELETE ON customers_customer BEGIN\n"
+    f"{_sqlite_unindex_customer('OLD')}\nEND",
+    "CREATE TRIGGER customer_search_au AFTER UPDATE ON customers_customer "
+    f"WHEN {_SQLITE_CUSTOMER_CHANGED} BEGIN\n"
+    f"{_sqlite_unindex_customer('OLD')}\n{_sqlite_index_customer('NEW')}\nEND",
+    "CREATE TRIGGER contact_search_ai AFTER INSERT ON customers_contact BEGIN\n"
+    "INSERT INTO contact_search_fts(rowid, phone) VALUES (NEW.id, NEW.phone_search);\nEND",
+    "CREATE TRIGGER contact_search_ad AFTER DELETE ON customers_contact BEGIN\n"
+    "INSERT INTO contact_search_fts(contact_search_fts, rowid, phone) "
+    "VALUES ('delete', OLD.id, OLD.phone_search);\nEND",
+    "CREATE TRIGGER contact_search_au AFTER UPDATE ON customers_contact "
+    "WHEN OLD.id IS NOT NEW.id OR OLD.phone_search IS NOT NEW.phone_search BEGIN\n"
+    "INSERT INTO contact_search_fts(contact_search_fts, rowid, phone) "
+    "VALUES ('delete', OLD.id, OLD.phone_search);\n"
+    "INSERT INTO contact_search_fts(rowid, phone) VALUES (NEW.id, NEW.phone_search);\nEND",
+]
+SQLITE_TRIGGER_NAMES = [sql.split()[2] for sql in SQLITE_TRIGGERS]
+
+SQLITE_FILL = [
+    "INSERT INTO customer_search_fts(rowid, name, initials, pinyin, phone) "
+    f"SELECT {_sqlite_fts_values('c')} FROM customers_customer c",
+    "INSERT OR IGNORE INTO customer_search_bigram(gram, customer_id) "
+    "SELECT substr(lower(c.name), n.n, 2), c.id FROM customers_customer c "
+    "JOIN customer_search_n n ON n.n <= length(c.name)",
+    "INSERT INTO contact_search_fts(rowid, phone) SELECT id, phone_search FROM customers_contact",
+]
+
+SQLITE_UNINSTALL = [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGER_NAMES] + [
+    "DROP TABLE IF EXISTS contact_search_fts",
+    "DROP TABLE IF EXISTS customer_search_fts",
+    "DROP TABLE IF EXISTS customer_search_bigram",
+    "DROP TABLE IF EXISTS customer_search_n",
+]
+
+POSTGRES_INSTALL = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    # Characters and 2-character windows of the lower-cased text, without duplicates.
+    "CREATE OR REPLACE FUNCTION cf_name_grams(t text) RETURNS text[] "
+    "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+    "SELECT coalesce(array_agg(DISTINCT g), '{}') FROM ("
+    "SELECT substr(lower(t), i, 2) AS g FROM generate_series(1, char_length(t) - 1) AS i "
+    "UNION ALL SELECT substr(lower(t), i, 1) FROM generate_series(1, char_length(t)) AS i"
+    ") AS grams $$",
+    "CREATE OR REPLACE FUNCTION cf_phone_digits(t text) RETURNS text "
+    "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS "
+    f"$$ SELECT {phone_digits_sql('t', 'postgresql')} $$",
+    "CREATE INDEX customer_name_grams ON customers_customer USING gin (cf_name_grams(name))",
+    "CREATE INDEX customer_initials_trgm ON customers_customer "
+    "USING gin (name_initials gin_trgm_ops)",
+    "CREATE INDEX customer_pinyin_trgm ON customers_customer USING gin (name_pinyin gin_trgm_ops)",
+    "CREATE INDEX customer_phone_trgm ON customers_customer "
+    "USING gin (cf_phone_digits(phone) gin_trgm_ops)",
+    "CREATE INDEX contact_phone_trgm ON customers_contact USING gin (phone_search gin_trgm_ops)",
+]
+
+POSTGRES_UNINSTALL = [
+    "DROP INDEX IF EXISTS contact_phone_trgm",
+    "DROP INDEX IF EXISTS customer_phone_trgm",
+    "DROP INDEX IF EXISTS customer_pinyin_trgm",
+    "DROP INDEX IF EXISTS customer_initials_trgm",
+    "DROP INDEX IF EXISTS customer_name_grams",
+    "DROP FUNCTION IF EXISTS cf_phone_digits(text)",
+    "DROP FUNCTION IF EXISTS cf_name_grams(text)",
+    # pg_trgm stays: other objects may use it, and dropping an extension needs more rights.
+]
+
+
+def _run(connection, statements) -> None:
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def install(connection=default_connection) -> None:
+    """Create the search objects and index the rows already there."""
+    if connection.vendor == "sqlite":
+        _run(connection, SQLITE_INSTALL + SQLITE_FILL + SQLITE_TRIGGERS)
+    elif connection.vendor == "postgresql":
+        _run(connection, POSTGRES_INSTALL)
+
+
+def uninstall(connection=default_connection) -> None:
+    if connection.vendor == "sqlite":
+        _run(connection, SQLITE_UNINSTALL)
+    elif connection.vendor == "postgresql":
+        _run(connection, POSTGRES_UNINSTALL)
+
+
+def missing_triggers(connection=default_connection) -> list[str]:
+    """Triggers that should exist but do not.
+
+    Django's SQLite schema editor rebuilds a table to alter a column, and dropping the old
+    table drops its triggers; a later migration on customers_customer or customers_contact
+    must therefore call repair(). A test checks this after all migrations.
+    """
+    if connection.vendor != "sqlite":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
+    return [name for name in SQLITE_TRIGGER_NAMES if name not in present]
+
+
+def repair(connection=default_connection) -> None:
+    """Drop and rebuild the search objects from the current rows (after a table rebuild)."""
+    uninstall(connection)
+    install(connection)
