@@ -25,6 +25,7 @@ from creditfile.customers.imports.reader import (
     open_workbook,
 )
 from creditfile.customers.imports.values import CellProblem, ValueParser, is_blank
+from creditfile.customers.models import Contact, Customer
 from creditfile.customers.services import lifecycle, visibility
 from creditfile.customers.services.file_updates import touches_deferred
 
@@ -267,11 +268,15 @@ class _Importer:
         """full_clean()'s objections, except on columns that already have a problem.
 
         Related objects are left out: the import fetched every one of them itself, and
-        checking each again would cost a query per foreign key per row.
+        checking each again would cost a query per foreign key per row. So is the code's
+        uniqueness: the row was matched by its code and duplicates in the file are refused,
+        while the model's clean() still checks the code itself.
         """
-        related = [f.name for f in type(instance)._meta.concrete_fields if f.is_relation]
+        exclude = [f.name for f in type(instance)._meta.concrete_fields if f.is_relation]
+        if isinstance(instance, Customer):
+            exclude.append("uscc")
         try:
-            instance.full_clean(exclude=related)
+            instance.full_clean(exclude=exclude)
         except ValidationError as exc:
             flagged = {column for column, _message in problems}
             problems.extend(
@@ -335,8 +340,6 @@ class _Importer:
     # -- customers ---------------------------------------------------------------
 
     def _import_customers(self, sheet: _Sheet) -> None:
-        from creditfile.customers.models import Customer
-
         uscc_column = next(col for col in sheet.columns.values() if col.field == "uscc")
         duplicates = self._duplicates(
             sheet, lambda cells: normalize_uscc(str(cells.get(uscc_column) or ""))
@@ -430,8 +433,6 @@ class _Importer:
 
     def _customer_for_contact(self, uscc: str):
         """(customer, problem message) for the USCC a contact row names."""
-        from creditfile.customers.models import Customer
-
         if uscc in self.bad_customer_rows:
             return None, _("该客户在“%(sheet)s”表第%(row)d行有错误，未导入。") % {
                 "sheet": c.CUSTOMER_SHEET,
@@ -452,8 +453,6 @@ class _Importer:
         return customer, ""
 
     def _import_contacts(self, sheet: _Sheet) -> None:
-        from creditfile.customers.models import Contact
-
         by_field = {col.field: col for col in sheet.columns.values()}
         uscc_column, name_column = by_field["customer_uscc"], by_field["name"]
 

@@ -4,7 +4,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from creditfile.cli import main
 from creditfile.core.models import ObjectChange
 from creditfile.customers.imports.testing import (
     CONTACT_HEADERS,
@@ -61,24 +60,26 @@ def test_it_refuses_a_named_user_without_the_permission(org, refs, tmp_path):
     assert Customer.objects.count() == 0
 
 
-def test_it_exits_non_zero_and_prints_the_report_on_a_bad_file(org, refs, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["import", "customers", str(bad_file(tmp_path))])
+# run_from_argv() exits with CommandError.returncode; calling the command in-process keeps
+# the test's database connection (run_from_argv closes every connection when it ends).
 
-    assert exit_info.value.code == 1
-    captured = capsys.readouterr()
-    assert "客户/row 3/成立日期: “去年”不是有效日期" in captured.out
-    assert "nothing was written" in captured.err
+
+def test_it_exits_non_zero_and_prints_the_report_on_a_bad_file(org, refs, tmp_path, capsys):
+    with pytest.raises(CommandError, match="nothing was written") as exit_info:
+        call_command("import", "customers", str(bad_file(tmp_path)))
+
+    assert exit_info.value.returncode == 1
+    assert "客户/row 3/成立日期: “去年”不是有效日期" in capsys.readouterr().out
     assert Customer.objects.count() == 0
 
 
 def test_it_exits_non_zero_on_a_file_that_is_not_excel(org, refs, tmp_path, capsys):
     path = tmp_path / "fake.xlsx"
     path.write_bytes(b"")
-    with pytest.raises(SystemExit) as exit_info:
-        main(["import", "customers", str(path)])
+    with pytest.raises(CommandError) as exit_info:
+        call_command("import", "customers", str(path))
 
-    assert exit_info.value.code == 1
+    assert exit_info.value.returncode == 1
     assert "空文件" in capsys.readouterr().out
     assert Customer.objects.count() == 0
 
@@ -91,10 +92,10 @@ def test_it_changes_nothing_on_a_dry_run(org, refs, tmp_path, capsys):
 
 
 def test_it_skips_bad_rows_when_asked_and_exits_with_2(org, refs, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["import", "customers", str(bad_file(tmp_path)), "--skip-bad-rows"])
+    with pytest.raises(CommandError, match="skipped 1") as exit_info:
+        call_command("import", "customers", str(bad_file(tmp_path)), "--skip-bad-rows")
 
-    assert exit_info.value.code == 2
+    assert exit_info.value.returncode == 2
     assert list(Customer.objects.values_list("uscc", flat=True)) == [uscc(1)]
 
 
