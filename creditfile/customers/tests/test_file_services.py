@@ -186,3 +186,25 @@ def test_it_does_not_count_the_visit_itself_as_an_update(org):
     )
     customer.refresh_from_db()
     assert customer.file_updated_at == updated
+
+
+def test_an_observation_counts_as_a_visit_record_for_completeness(org):
+    from creditfile.customers.models import Observation
+
+    customer = make_customer(owner=org.alice)
+    assert "拜访或观察记录" in completeness(customer)[1]
+    with acting_as(user=org.alice):
+        Observation.objects.create(
+            customer=customer, channel="call", answer_speed="good", payment_habits="月底前付款"
+        )
+    customer.refresh_from_db()
+    assert "拜访或观察记录" not in completeness(customer)[1]
+    assert (
+        changes_of(customer)
+        .filter(
+            content_type=ContentType.objects.get_for_model(Observation),
+            action="create",
+            user=org.alice,
+        )
+        .exists()
+    )
