@@ -50,7 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "creditfile.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -170,7 +170,7 @@ X_FRAME_OPTIONS = "DENY"
 
 STALE_AFTER_DAYS = env_int("CREDITFILE_STALE_AFTER_DAYS", 30)
 # Letterhead of printed cards, reports and letters.
-COMPANY_NAME = env_str("CREDITFILE_COMPANY_NAME", "本公司")
+COMPANY_NAME = env_str("CREDITFILE_COMPANY_NAME", "")
 
 NINJA_PAGINATION_PER_PAGE = 50
 

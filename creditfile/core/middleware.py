@@ -35,3 +35,26 @@ class LoginRequiredMiddleware:
         if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
             return redirect(f"{settings.LOGIN_URL_PATH}?next={request.get_full_path()}")
         return self.get_response(request)
+
+
+class ChosenLanguageMiddleware:
+    """Chinese for everyone unless the person picked another language with the switch.
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, so an
+    English-language browser on a Chinese intranet would get English unasked.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen not in dict(settings.LANGUAGES):
+            chosen = settings.LANGUAGE_CODE
+        translation.activate(chosen)
+        request.LANGUAGE_CODE = chosen
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", chosen)
+        return response

@@ -154,3 +154,10 @@ def test_it_has_compiled_the_current_catalogue():
             stale.append(entry["msgid"])
 
     assert stale == []
+
+
+def test_it_stays_chinese_for_an_english_browser_until_english_is_chosen(client, org):
+    client.force_login(org.carl)
+    page = client.get("/customers/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "客户一览表" in page.content.decode()
+    assert page["Content-Language"] == "zh-hans"

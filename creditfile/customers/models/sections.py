@@ -79,7 +79,7 @@ class KeyPerson(CustomerSection):
         ordering = ["role", "name"]
 
     def __str__(self):
-        return f"{self.name}（{self.get_role_display()}）"
+        return _("%(name)s（%(role)s）") % {"name": self.name, "role": self.get_role_display()}
 
 
 class Characteristics(CustomerSection):

@@ -113,6 +113,9 @@ class _Condition(Expression):
 
 def _contains(column: str, fragment: str, function: str) -> _Condition:
     """Exact case-insensitive (ASCII) substring test, used to re-check index candidates."""
+    if not any(ch.isascii() and ch.isalpha() for ch in fragment):
+        # Nothing to fold: skipping lower() makes a scan of the name column much cheaper.
+        return _Condition(f"{function}({{0}}, %s) > 0", column, params=[fragment])
     return _Condition(f"{function}(lower({{0}}), %s) > 0", column, params=[fragment])
 
 
@@ -123,9 +126,13 @@ def _uscc(code: str) -> Q:
     return Q(uscc__gte=code, uscc__lt=code + "Z")
 
 
-# A term with more index entries than this is "broad": on a sorted page it is cheaper to
-# walk the name order and test each row than to fetch and sort every candidate.
+# A term with more index entries than BROAD_FROM is "broad": on a sorted page it is
+# cheaper to walk the name order and test each row than to fetch and sort every candidate.
+# Past VERY_BROAD_FROM the same holds for counts: SQLite copies an IN (subquery) into a
+# temporary index before using it, while a scan finds 10,001 such rows within a few
+# hundred thousand.
 BROAD_FROM = 5000
+VERY_BROAD_FROM = 50_000
 
 
 def _is_sorted_page(query) -> bool:
@@ -137,18 +144,22 @@ class _Indexed(Expression):
     """`pk IN (index candidates) AND exact test` — SQLite's form of one indexed term.
 
     SQLite's planner cannot tell how many rows an index subquery yields, so the term
-    decides, from a capped count of its candidates taken when the queryset is built:
-    a broad term in a sorted, sliced query (the first page of the list) becomes the exact
-    test alone, so the page walks the name index and stops after 50 hits; everywhere else
-    (counts, exports, rare terms) the candidates drive the query.
+    decides from a capped count of its candidates taken when the queryset is built: a
+    broad term in a sorted, sliced query (the first page of the list) becomes the exact
+    test alone, so the page walks the name index and stops after 50 hits; a very broad
+    one does so in counts too; everywhere else the candidates drive the query.
     """
 
     output_field = BooleanField()
     conditional = True
 
-    def __init__(self, candidates: str, params: list, exact: Expression, broad: bool):
+    def __init__(
+        self, candidates: str, params: list, exact: Expression, matches: int, exact_candidates
+    ):
         super().__init__()
-        self.candidates, self.params, self.broad = candidates, list(params), broad
+        self.candidates, self.params, self.matches = candidates, list(params), matches
+        # True when every candidate passes the exact test (no case folding differences).
+        self.exact_candidates = exact_candidates
         self.pk, self.exact = F("pk"), exact
 
     def get_source_expressions(self):
@@ -158,13 +169,31 @@ class _Indexed(Expression):
         self.pk, self.exact = exprs
 
     def as_sql(self, compiler, connection):
+        query = compiler.query
         exact_sql, exact_params = compiler.compile(self.exact)
-        if self.broad and _is_sorted_page(compiler.query):
+        candidates = self.candidates
+        if self._only_condition_of_capped_count(query):
+            # e.g. the list's "count up to 10,001" with nothing but this term: the first
+            # 10,001 candidates are all matches, so only they need copying.
+            candidates = f"{candidates} LIMIT {int(query.high_mark)}"
+        elif self.matches > (BROAD_FROM if _is_sorted_page(query) else VERY_BROAD_FROM):
             return exact_sql, exact_params
         pk_sql, pk_params = compiler.compile(self.pk)
         return (
-            f"({pk_sql} IN ({self.candidates}) AND {exact_sql})",
+            f"({pk_sql} IN ({candidates}) AND {exact_sql})",
             [*pk_params, *self.params, *exact_params],
+        )
+
+    def _only_condition_of_capped_count(self, query) -> bool:
+        children = query.where.children
+        return (
+            self.exact_candidates
+            and query.high_mark is not None
+            and not query.low_mark
+            and self.matches > query.high_mark
+            and not _is_sorted_page(query)
+            and len(children) == 1
+            and getattr(children[0], "lhs", None) is self
         )
 
 
@@ -189,16 +218,25 @@ class _Sqlite:
             )
             if len(term) < 3:
                 return Q(exact)
-            return self.indexed(*self.fts("{name initials pinyin}", term), exact)
+            return self.indexed(*self.fts("{name initials pinyin}", term), exact, term)
         if kind == DIGITS:
             return self.digits(term)
         return self.mixed(term)
 
-    def indexed(self, candidates: str, params: list, exact: Expression) -> Q:
+    def indexed(self, candidates: str, params: list, exact: Expression, term: str | None) -> Q:
+        """`term` is None when the candidates may repeat a customer."""
+        matches = 0
         with connections[self.using].cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({candidates} LIMIT {BROAD_FROM + 1})", params)
-            broad = cursor.fetchone()[0] > BROAD_FROM
-        return Q(_Indexed(candidates, params, exact, broad))
+            for cap in (BROAD_FROM, VERY_BROAD_FROM):
+                cursor.execute(f"SELECT count(*) FROM ({candidates} LIMIT {cap + 1})", params)
+                matches = cursor.fetchone()[0]
+                if matches <= cap:
+                    break
+        # FTS5 also folds the case of non-ASCII letters, where the exact test does not.
+        exact_candidates = term is not None and all(
+            ch.isascii() or ch.lower() == ch.upper() for ch in term
+        )
+        return Q(_Indexed(candidates, params, exact, matches, exact_candidates))
 
     def name(self, fragment: str) -> Q:
         exact = _contains("name", fragment, self.find)
@@ -208,14 +246,16 @@ class _Sqlite:
                 "SELECT customer_id FROM customer_search_bigram WHERE gram BETWEEN %s AND %s",
                 [fragment, fragment + "\U0010ffff"],
                 exact,
+                term=None,  # one customer can have several of these windows
             )
         if len(fragment) == 2:
             return self.indexed(
                 "SELECT customer_id FROM customer_search_bigram WHERE gram = %s",
                 [fragment],
                 exact,
+                fragment,
             )
-        return self.indexed(*self.fts("name", fragment), exact)
+        return self.indexed(*self.fts("name", fragment), exact, fragment)
 
     def recheck_name(self, fragment: str) -> Q:
         return Q(_contains("name", fragment, self.find))

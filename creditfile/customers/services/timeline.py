@@ -49,7 +49,12 @@ def timeline(customer, limit: int = 300) -> list[TimelineEntry]:
             entry = TimelineEntry(
                 at=change.time,
                 kind="change",
-                title=f"{change.get_action_display()}{section}：{change.object_repr}",
+                title=_("%(action)s%(section)s：%(object)s")
+                % {
+                    "action": change.get_action_display(),
+                    "section": section,
+                    "object": change.object_repr,
+                },
                 detail="",
                 who=str(change.user) if change.user else change.actor,
                 changes=[],
@@ -77,7 +82,8 @@ def timeline(customer, limit: int = 300) -> list[TimelineEntry]:
             TimelineEntry(
                 _at_day_start(e.occurred_on),
                 "event",
-                f"{e.get_severity_display()}：{e.title}",
+                _("%(severity)s：%(title)s")
+                % {"severity": e.get_severity_display(), "title": e.title},
                 e.description,
                 str(e.recorded_by or ""),
                 [],
@@ -99,7 +105,12 @@ def timeline(customer, limit: int = 300) -> list[TimelineEntry]:
             TimelineEntry(
                 c.occurred_at,
                 "correspondence",
-                f"{c.get_channel_display()}（{c.get_direction_display()}）：{c.subject}",
+                _("%(channel)s（%(direction)s）：%(subject)s")
+                % {
+                    "channel": c.get_channel_display(),
+                    "direction": c.get_direction_display(),
+                    "subject": c.subject,
+                },
                 c.summary,
                 str(c.recorded_by or ""),
                 [],

@@ -282,11 +282,12 @@ def test_it_keeps_its_triggers_after_all_migrations(db):
     assert search_index.missing_triggers() == []
 
 
-@pytest.mark.parametrize("broad_from", [0, 10_000])
+@pytest.mark.parametrize("broad_from", [(0, 0), (0, 10_000), (10_000, 10_000)])
 def test_it_gives_the_same_first_page_for_broad_and_rare_terms(customers, monkeypatch, broad_from):
     from creditfile.customers.services import search
 
-    monkeypatch.setattr(search, "BROAD_FROM", broad_from)
+    monkeypatch.setattr(search, "BROAD_FROM", broad_from[0])
+    monkeypatch.setattr(search, "VERY_BROAD_FROM", broad_from[1])
     by_pk = {c.pk: c for c in Customer.objects.all()}
     for q in ["科技", "华", "有限公司", "hxkj", "keji", "华信kj"]:
         expected = brute_force(q)
@@ -294,3 +295,5 @@ def test_it_gives_the_same_first_page_for_broad_and_rare_terms(customers, monkey
         page = list(queryset.values_list("pk", flat=True)[:10])
         assert page == sorted(expected, key=lambda pk: (by_pk[pk].name, pk))[:10], q
         assert queryset.order_by().values("pk")[:10_001].count() == len(expected), q
+        assert queryset.order_by().values("pk")[:3].count() == min(3, len(expected)), q
+        assert len(queryset[:4]) == min(4, len(expected)), q
