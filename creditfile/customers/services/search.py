@@ -160,6 +160,8 @@ class _Indexed(Expression):
         self.candidates, self.params, self.matches = candidates, list(params), matches
         # True when every candidate passes the exact test (no case folding differences).
         self.exact_candidates = exact_candidates
+        # Survives the copies Django makes while resolving and compiling.
+        self.token = object()
         self.pk, self.exact = F("pk"), exact
 
     def get_source_expressions(self):
@@ -193,7 +195,7 @@ class _Indexed(Expression):
             and self.matches > query.high_mark
             and not _is_sorted_page(query)
             and len(children) == 1
-            and getattr(children[0], "lhs", None) is self
+            and getattr(getattr(children[0], "lhs", None), "token", None) is self.token
         )
 
 
