@@ -545,7 +545,7 @@ class Generator:
         children["Observation"] = self.observations(dice, owner_id, updated_day)
         children["FileEvent"] = self.file_events(dice, owner_id, established_on)
         children["LifecycleTransition"] = self.transitions(dice, lifecycle, owner_id, updated_day)
-        customer["completeness"] = completeness_of(customer, children)
+        customer["completeness"] = completeness_of(customer, children, ctx.today)
 
         attachments = []
         if index < ATTACHMENT_CUSTOMERS:
@@ -876,92 +876,30 @@ class Generator:
 # --- completeness without queries ------------------------------------------------------------
 
 
-class _Rows:
-    """Enough of a queryset for services.completeness.checks: filter(exact/gte) and exists()."""
+def completeness_of(customer: dict, children: dict, today) -> int:
+    """The score services.completeness gives the file, from what was generated (no queries)."""
+    from types import SimpleNamespace
 
-    def __init__(self, rows):
-        self.rows = rows
-
-    def filter(self, **lookups):
-        def match(row):
-            for key, value in lookups.items():
-                name, _sep, op = key.partition("__")
-                if op == "gte":
-                    if not row[name] >= value:
-                        return False
-                elif op:
-                    raise NotImplementedError(key)
-                elif row[name] != value:
-                    return False
-            return True
-
-        return _Rows([r for r in self.rows if match(r)])
-
-    def exists(self) -> bool:
-        return bool(self.rows)
-
-
-class _GeneratedFile:
-    """A generated file dressed as a Customer for services.completeness.checks."""
-
-    def __init__(self, customer, children):
-        self.__dict__.update(customer)
-        self.is_international = False
-        for model in ("Certification", "KeyPerson", "Contact", "BankAccount", "Visit"):
-            setattr(self, f"{model.lower()}_set", _Rows(children.get(model, [])))
-        self.financialstatement_set = _Rows(children.get("FinancialStatement", []))
-        self.observation_set = _Rows(children.get("Observation", []))
-        for model, attribute in (
-            ("Characteristics", "characteristics"),
-            ("BusinessStatus", "business_status"),
-            ("TradingStatus", "trading_status"),
-        ):
-            if children.get(model):
-                setattr(self, attribute, True)
-
-
-class _Recorder:
-    """Answers every question with "absent" and notes which attributes were asked for."""
-
-    def __init__(self):
-        object.__setattr__(self, "asked", set())
-
-    def __getattr__(self, name):
-        self.asked.add(name)
-        return _Rows([]) if name.endswith("_set") else None
-
-
-@functools.cache
-def _fields_checked() -> frozenset[str]:
-    from creditfile.customers.services.completeness import checks
-
-    recorder = _Recorder()
-    checks(recorder)
-    return frozenset(recorder.asked)
-
-
-_completeness_cache: dict[tuple, int] = {}
-
-
-def completeness_of(customer: dict, children: dict) -> int:
-    """The score services.completeness gives the file, without a query per customer.
-
-    The checks ask whether things are present, so files that agree on which checked fields
-    are empty, which sections exist, whether there is an emergency contact and the latest
-    statement date get the same score, computed once by the real function.
-    """
-    from creditfile.customers.services.completeness import completeness
-
-    checked = _fields_checked()
-    key = (
-        frozenset(
-            k for k, v in customer.items() if k in checked and (v is None or v == "" or v is False)
-        ),
-        frozenset(k for k, rows in children.items() if rows),
-        any(c["is_emergency"] for c in children.get("Contact", ())),
-        max((s["period_end"] for s in children.get("FinancialStatement", ())), default=None),
+    from creditfile.customers.services.completeness import (
+        STATEMENT_RECENT_DAYS,
+        Presence,
+        completeness,
     )
-    score = _completeness_cache.get(key)
-    if score is None:
-        score = _completeness_cache[key] = completeness(_GeneratedFile(customer, children))[0]
-    return score
+
+    recent = today - timedelta(days=STATEMENT_RECENT_DAYS)
+    present = Presence(
+        certification=bool(children.get("Certification")),
+        key_person=bool(children.get("KeyPerson")),
+        contact=bool(children.get("Contact")),
+        emergency_contact=any(c["is_emergency"] for c in children.get("Contact", ())),
+        characteristics=bool(children.get("Characteristics")),
+        business_status=bool(children.get("BusinessStatus")),
+        trading_status=bool(children.get("TradingStatus")),
+        bank=bool(children.get("BankAccount")),
+        recent_statement=any(
+            s["period_end"] >= recent for s in children.get("FinancialStatement", ())
+        ),
+        visit_or_observation=bool(children.get("Visit") or children.get("Observation")),
+    )
+    file = SimpleNamespace(is_international=False, **customer)
+    return completeness(file, present)[0]
