@@ -210,6 +210,7 @@ def worker(customers: int, seed: int, queries: int) -> dict:
         log(f"  {kind} …")
         runner = runners.get(kind, search)
         results[kind] = _time(runner, drawn[kind.removesuffix("_htmx")])
+        log(f"    {results[kind]}")
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT sqlite_version()")
@@ -223,7 +224,7 @@ def worker(customers: int, seed: int, queries: int) -> dict:
         "seed": seed,
         "demo_seconds": demo_seconds,
         "generated_now": generated,
-        "samples": {kind: drawn[kind][:3] for kind, _ in KINDS},
+        "samples": {kind: drawn[kind.removesuffix("_htmx")][:3] for kind, _ in KINDS},
         "results": results,
     }
 

@@ -20,6 +20,7 @@ filter, so it composes with visibility, other filters, ordering and slicing.
 
 import re
 import string
+import time
 
 from django.db import connections
 from django.db.models import BooleanField, Expression, F, Q, QuerySet
@@ -111,12 +112,28 @@ class _Condition(Expression):
         return f"({self.sql.format(*compiled)})", [*params, *self.params]
 
 
-def _contains(column: str, fragment: str, function: str) -> _Condition:
-    """Exact case-insensitive (ASCII) substring test, used to re-check index candidates."""
-    if not any(ch.isascii() and ch.isalpha() for ch in fragment):
-        # Nothing to fold: skipping lower() makes a scan of the name column much cheaper.
+def _has_case(text: str) -> bool:
+    return any(ch.lower() != ch.upper() for ch in text)
+
+
+def _grams(fragment: str) -> list[str]:
+    """What cf_name_grams() stores that a name containing `fragment` must have."""
+    if len(fragment) == 1:
+        return [fragment]
+    return sorted({fragment[i : i + 2] for i in range(len(fragment) - 1)})
+
+
+def _contains(column: str, fragment: str, function: str, fold: bool | None = None) -> _Condition:
+    """Exact case-insensitive substring test, used to re-check index candidates.
+
+    SQLite's lower() folds ASCII only, PostgreSQL's all letters; without letters to fold,
+    skipping lower() makes a scan of the column much cheaper.
+    """
+    if fold is None:
+        fold = any(ch.isascii() and ch.isalpha() for ch in fragment)
+    if not fold:
         return _Condition(f"{function}({{0}}, %s) > 0", column, params=[fragment])
-    return _Condition(f"{function}(lower({{0}}), %s) > 0", column, params=[fragment])
+    return _Condition(f"{function}(lower({{0}}), lower(%s)) > 0", column, params=[fragment])
 
 
 def _uscc(code: str) -> Q:
@@ -314,6 +331,57 @@ class _Sqlite:
         )
 
 
+class _GramsPg(_Indexed):
+    """`exact test AND name_grams @> grams` — PostgreSQL's form of one name term.
+
+    PostgreSQL underestimates how many names contain several grams together (it
+    multiplies their frequencies), and then sorts thousands of rows for a first page, so
+    the same broad-term rule as on SQLite applies, from the column's statistics.
+    """
+
+    def as_sql(self, compiler, connection):
+        exact_sql, exact_params = compiler.compile(self.exact)
+        # A heap row costs more to test than SQLite's, so counts scan only for very broad
+        # terms (有限, 公司), where 10,001 hits come within the first 50,000 rows.
+        scan_from = BROAD_FROM if _is_sorted_page(compiler.query) else 4 * VERY_BROAD_FROM
+        if self.matches > scan_from:
+            return exact_sql, exact_params
+        pk_sql, pk_params = compiler.compile(self.pk)
+        qualifier = pk_sql.rsplit(".", 1)[0] + "." if "." in pk_sql else ""
+        return (
+            f"({exact_sql} AND {qualifier}name_grams @> {self.candidates})",
+            [*exact_params, *self.params],
+        )
+
+
+_GRAM_STATS: dict[str, tuple[float, dict[str, float], float, float]] = {}
+_GRAM_STATS_SECONDS = 600
+
+
+def _pg_gram_matches(using: str, grams: list[str]) -> float:
+    """Estimated names containing all `grams`: the rarest gram's count (an upper bound)."""
+    now = time.monotonic()
+    cached = _GRAM_STATS.get(using)
+    if cached is None or now - cached[0] > _GRAM_STATS_SECONDS:
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, "
+                "c.reltuples FROM pg_class c LEFT JOIN pg_stats s "
+                "ON s.tablename = c.relname AND s.attname = 'name_grams' "
+                "WHERE c.relname = 'customers_customer'"
+            )
+            row = cursor.fetchone() or (None, None, 0)
+        elems, freqs, rows = row
+        # The frequency list ends with min, max and null fraction; an unlisted gram is
+        # rarer than the rarest listed one.
+        frequencies = dict(zip(elems or [], freqs or [], strict=False))
+        floor = min(frequencies.values()) if frequencies else 0.0
+        cached = (now, frequencies, floor, max(rows or 0, 0))
+        _GRAM_STATS[using] = cached
+    _, frequencies, floor, rows = cached
+    return min(frequencies.get(g.lower(), floor) for g in grams) * rows
+
+
 class _Postgres(_Sqlite):
     find = "strpos"
 
@@ -327,21 +395,21 @@ class _Postgres(_Sqlite):
         return super().term(kind, term)
 
     def name(self, fragment: str) -> Q:
-        grams = (
-            [fragment]
-            if len(fragment) == 1
-            else sorted({fragment[i : i + 2] for i in range(len(fragment) - 1)})
-        )
-        # lower() in SQL, like the index, so both sides are folded the same way. The cheap
-        # exact test comes first: inside an OR, PostgreSQL evaluates in the written order,
-        # and cf_name_grams() per row is costly when a plan filters rows instead.
+        exact = _contains("name", fragment, "strpos", fold=_has_case(fragment))
+        grams = _grams(fragment)
         array = "ARRAY[" + ", ".join(["lower(%s)"] * len(grams)) + "]::text[]"
-        return Q(
-            _Condition(
-                f"strpos(lower({{0}}), lower(%s)) > 0 AND cf_name_grams({{0}}) @> {array}",
-                "name",
-                params=[fragment, *grams],
-            )
+        matches = _pg_gram_matches(self.using, grams)
+        return Q(_GramsPg(array, grams, exact, matches, exact_candidates=False))
+
+    @staticmethod
+    def name_sql(fragment: str) -> tuple[str, list]:
+        """The name test as plain SQL on customers_customer, for candidate subqueries."""
+        grams = _grams(fragment)
+        array = "ARRAY[" + ", ".join(["lower(%s)"] * len(grams)) + "]::text[]"
+        haystack = "lower(name)" if _has_case(fragment) else "name"
+        return (
+            f"strpos({haystack}, lower(%s)) > 0 AND name_grams @> {array}",
+            [fragment, *grams],
         )
 
     def trigram(self, column: str, fragment: str, expression: str = "{0}") -> Q:
@@ -349,17 +417,17 @@ class _Postgres(_Sqlite):
         return Q(_Condition(f"{expression} LIKE %s", column, params=[pattern]))
 
     def digits(self, digits: str) -> Q:
+        # One subquery of candidates: an OR with a subquery on contacts would rule out
+        # combining the customer indexes (BitmapOr) and end in a scan.
         pattern = "%" + digits + "%"
-        found = (
-            self.name(digits)
-            | self.trigram("phone", digits, "cf_phone_digits({0})")
-            | Q(
-                pk__in=RawSQL(
-                    "SELECT customer_id FROM customers_contact WHERE phone_search LIKE %s",
-                    [pattern],
-                )
-            )
-        )
+        name_sql, name_params = self.name_sql(digits)
+        parts = [
+            "SELECT id FROM customers_customer WHERE cf_phone_digits(phone) LIKE %s",
+            "SELECT customer_id FROM customers_contact WHERE phone_search LIKE %s",
+            f"SELECT id FROM customers_customer WHERE {name_sql}",
+        ]
+        params = [pattern, pattern, *name_params]
         if len(digits) >= _USCC_PREFIX_MIN and digits.isdigit():
-            found |= _uscc(digits)
-        return found
+            parts.append("SELECT id FROM customers_customer WHERE uscc >= %s AND uscc < %s")
+            params += [digits, digits + "Z"]
+        return Q(pk__in=RawSQL(" UNION ".join(parts), params))

@@ -288,6 +288,8 @@ def test_it_gives_the_same_first_page_for_broad_and_rare_terms(customers, monkey
 
     monkeypatch.setattr(search, "BROAD_FROM", broad_from[0])
     monkeypatch.setattr(search, "VERY_BROAD_FROM", broad_from[1])
+    # PostgreSQL estimates from statistics the test database does not have.
+    monkeypatch.setattr(search, "_pg_gram_matches", lambda using, grams: 1)
     by_pk = {c.pk: c for c in Customer.objects.all()}
     for q in ["科技", "华", "有限公司", "hxkj", "keji", "华信kj"]:
         expected = brute_force(q)
