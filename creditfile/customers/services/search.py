@@ -148,7 +148,7 @@ def _uscc(code: str) -> Q:
 # Past VERY_BROAD_FROM the same holds for counts: SQLite copies an IN (subquery) into a
 # temporary index before using it, while a scan finds 10,001 such rows within a few
 # hundred thousand.
-BROAD_FROM = 5000
+BROAD_FROM = 20_000
 VERY_BROAD_FROM = 50_000
 
 
