@@ -20,24 +20,14 @@ from django.utils.translation import gettext as _
 
 from creditfile.core import roles
 from creditfile.customers.models import Customer, Route, RouteStop
-from creditfile.customers.services.visibility import EDIT_ALL, SEE_ALL, restrict
+from creditfile.customers.services.visibility import EDIT_ALL, SEE_ALL, reach, restrict
 
 # Far above any real position, so shifted rows never collide with unshifted ones.
 _SHIFT = 1_000_000
 
 
 def _scope(user, all_roles: set[str]) -> Q | None:
-    """None means every route; otherwise the filter for the routes within the user's reach."""
-    if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    if user.is_superuser or user.has_role(*all_roles):
-        return None
-    scope = Q(pk__in=[])
-    if user.has_role(roles.SALES_REP):
-        scope |= Q(sales_rep=user)
-    if user.has_role(roles.DEPT_MANAGER) and user.department_id:
-        scope |= Q(sales_rep__department_id__in=user.department.subtree_ids())
-    return scope
+    return reach(user, all_roles, owner="sales_rep", departments=("sales_rep__department",))
 
 
 def visible_routes(user, action: str = "view") -> QuerySet:
@@ -73,15 +63,8 @@ def assignable_reps(user) -> QuerySet:
     from creditfile.core.models import User
 
     reps = User.objects.filter(is_active=True, groups__name=roles.SALES_REP).distinct()
-    scope = _scope(user, EDIT_ALL)
-    if scope is None:
-        return reps
-    allowed = Q(pk__in=[])
-    if user.has_role(roles.SALES_REP):
-        allowed |= Q(pk=user.pk)
-    if user.has_role(roles.DEPT_MANAGER) and user.department_id:
-        allowed |= Q(department_id__in=user.department.subtree_ids())
-    return reps.filter(allowed)
+    scope = reach(user, EDIT_ALL, owner="pk", departments=("department",))
+    return reps if scope is None else reps.filter(scope)
 
 
 def addable_customers(user, route: Route) -> QuerySet:

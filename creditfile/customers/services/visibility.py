@@ -31,19 +31,29 @@ EDIT_ALL = {
 }
 
 
-def _scope(user, all_roles: set[str]) -> Q | None:
-    """None means every customer; otherwise the filter for the user's own customers."""
+def reach(user, all_roles: set[str], owner: str, departments: tuple[str, ...]) -> Q | None:
+    """The interim rule in query form, for any model that has an owning sales rep.
+
+    None means everything; otherwise what the user owns (`owner` field) plus, for a
+    department manager, what sits in their department or below (`departments` fields).
+    Customers, visit routes and the reps a route may be given to all use it.
+    """
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.is_superuser or user.has_role(*all_roles):
         return None
     scope = Q(pk__in=[])
     if user.has_role(roles.SALES_REP):
-        scope |= Q(owner=user)
+        scope |= Q(**{owner: user.pk})
     if user.has_role(roles.DEPT_MANAGER) and user.department_id:
-        departments = user.department.subtree_ids()
-        scope |= Q(department_id__in=departments) | Q(owner__department_id__in=departments)
+        subtree = user.department.subtree_ids()
+        for field in departments:
+            scope |= Q(**{f"{field}_id__in": subtree})
     return scope
+
+
+def _scope(user, all_roles: set[str]) -> Q | None:
+    return reach(user, all_roles, owner="owner", departments=("department", "owner__department"))
 
 
 def restrict(queryset: QuerySet, user, action: str = "view", path: str = "") -> QuerySet:
