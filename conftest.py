@@ -19,3 +19,11 @@ def org(db):
     from creditfile.core.testing import build_org
 
     return build_org()
+
+
+@pytest.fixture
+def sudo_client(db):
+    """A client that has confirmed the password after each force_login (see core/sudo.py)."""
+    from creditfile.core.testing import SudoClient
+
+    return SudoClient()

@@ -10,6 +10,9 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import ValidationError as NinjaValidationError
 
 from creditfile.core.api_auth import api_auth, docs_login_required
+from creditfile.credit.api import router as credit_router
+from creditfile.credit.api import workflow_error_response
+from creditfile.credit.services.errors import WorkflowError
 from creditfile.customers.api import router as customers_router
 from creditfile.customers.api import validation_error_details
 
@@ -25,11 +28,18 @@ api = NinjaAPI(
     docs_decorator=docs_login_required,
 )
 api.add_router("/customers", customers_router, tags=["customers"])
+api.add_router("/credit", credit_router, tags=["credit"])
 
 
 @api.exception_handler(PermissionDenied)
 def _permission_denied(request, exc):
     return api.create_response(request, {"detail": "Forbidden"}, status=403)
+
+
+@api.exception_handler(WorkflowError)
+def _workflow_error(request, exc):
+    status, body = workflow_error_response(exc)
+    return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(DjangoValidationError)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from creditfile.api import api
+from creditfile.core import sudo
 from creditfile.core import views as core_views
 
 urlpatterns = [
@@ -23,6 +24,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("customers/", include("creditfile.customers.urls")),
+    path("credit/", include("creditfile.credit.urls")),
     path("api/v1/", api.urls),
     path("accounts/api-tokens/", core_views.api_tokens, name="api_tokens"),
+    path("accounts/confirm-password/", sudo.confirm_password, name="confirm_password"),
 ]

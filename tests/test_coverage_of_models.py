@@ -5,7 +5,7 @@ from pathlib import Path
 from django.apps import apps
 
 ROOT = Path(__file__).resolve().parent.parent
-OUR_APPS = {"core", "customers"}
+OUR_APPS = {"core", "customers", "credit"}
 
 
 def _test_sources() -> str:

@@ -12,5 +12,5 @@ class CoreConfig(AppConfig):
 
         from creditfile.core import history, roles
 
-        post_migrate.connect(roles.sync_roles_after_migrate, sender=self)
+        post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="core_sync_roles")
         history.connect_signals()

@@ -51,8 +51,11 @@ def is_tracked(model) -> bool:
 
 
 def history_root(instance):
-    path = instance.HISTORY_ROOT
-    return instance if not path else getattr(instance, path)
+    """The record whose timeline shows this change; HISTORY_ROOT may be a dotted path."""
+    root = instance
+    for name in filter(None, instance.HISTORY_ROOT.split(".")):
+        root = getattr(root, name)
+    return root
 
 
 def tracked_fields(model):

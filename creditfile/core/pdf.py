@@ -148,17 +148,31 @@ class _NumberedCanvas(canvas.Canvas):
         self.drawRightString(width - MARGIN_X, MARGIN_BOTTOM - 10 * mm, label)
 
 
-def build_pdf(story: list, *, title: str, user=None, reference: str = "", pagesize=A4) -> bytes:
+def build_pdf(
+    story: list,
+    *,
+    title: str,
+    user=None,
+    reference: str = "",
+    pagesize=A4,
+    letterhead: str | None = None,
+    footer: str | None = None,
+) -> bytes:
     """Lay out `story` (platypus flowables) in the shared page frame and return the PDF bytes.
 
     `reference` (e.g. a card or letter number) is repeated in every page header, so a
-    loose page can be put back where it belongs.
+    loose page can be put back where it belongs. A letter to a customer passes its selling
+    company as `letterhead` and its own `footer`, since who printed it is internal.
     """
     font = register_font()
-    letterhead = company_name()
-    printed_by = str(user) if user is not None else EMPTY
-    printed_at = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-    footer = _("打印人：%(user)s　　打印时间：%(time)s") % {"user": printed_by, "time": printed_at}
+    letterhead = letterhead or company_name()
+    if footer is None:
+        printed_by = str(user) if user is not None else EMPTY
+        printed_at = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+        footer = _("打印人：%(user)s　　打印时间：%(time)s") % {
+            "user": printed_by,
+            "time": printed_at,
+        }
     header_right = f"{title}　{reference}" if reference else title
 
     def decorate(canv: canvas.Canvas, doc):

@@ -77,11 +77,56 @@ _CUSTOMER_EXTRA = [
     "customers.view_personal_details",
 ]
 
+_CREDIT_RECORDS = [
+    "creditapplication",
+    "applicationstep",
+    "customerrefusal",
+    "sitesurvey",
+    "collectionitem",
+    "precontractreview",
+    "approvaldecision",
+    "replyletter",
+    "evaluation",
+    "evaluationfactor",
+    "externalrating",
+    "creditline",
+    "temporarylimit",
+    "creditsecurity",
+    "creditgroup",
+    "creditreview",
+    "annualreviewreport",
+    "gradechangeproposal",
+    "measure",
+    "blacklistentry",
+    "ownbreach",
+    "paymentsummary",
+]
+_CREDIT_CONFIG = [
+    "gradepolicy",
+    "gradeterms",
+    "scorecard",
+    "scorecardfactor",
+    "approvalrule",
+    "lettertemplate",
+    "sanctionrule",
+]
+_VIEW_CREDIT = _perms(["view"], _CREDIT_RECORDS + _CREDIT_CONFIG, app="credit")
+# Sales apply, fill the on-site survey and the evaluation form (R-20, R-21, R-23).
+_APPLY = _perms(["add", "change"], ["creditapplication", "sitesurvey", "customerrefusal"], "credit")
+# Credit staff run investigations, reviews, sanctions and the ledger of lines (R-21…R-27).
+_RUN_CREDIT = _perms(["add", "change"], _CREDIT_RECORDS, app="credit") + ["credit.grant_credit"]
+_APPROVE = ["credit.approve_application"]
+_MANAGE_CREDIT_POLICY = _perms(["add", "change", "delete"], _CREDIT_CONFIG, app="credit") + [
+    "credit.manage_policy"
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SALES_REP: _VIEW_FILE
     + _EDIT_FILE
     + _EDIT_ROUTES
-    + ["customers.change_lifecycle", "customers.export_customers"],
+    + ["customers.change_lifecycle", "customers.export_customers"]
+    + _VIEW_CREDIT
+    + _APPLY,
     DEPT_MANAGER: _VIEW_FILE
     + _EDIT_FILE
     + _EDIT_ROUTES
@@ -89,23 +134,48 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.change_lifecycle",
         "customers.export_customers",
         "customers.view_personal_details",
-    ],
-    CREDIT_STAFF: _VIEW_FILE + _EDIT_FILE + _CUSTOMER_EXTRA,
-    CREDIT_MANAGER: _VIEW_FILE + _EDIT_FILE + _EDIT_ROUTES + _CUSTOMER_EXTRA,
+    ]
+    + _VIEW_CREDIT
+    + _APPLY,
+    CREDIT_STAFF: _VIEW_FILE + _EDIT_FILE + _CUSTOMER_EXTRA + _VIEW_CREDIT + _RUN_CREDIT,
+    CREDIT_MANAGER: _VIEW_FILE
+    + _EDIT_FILE
+    + _EDIT_ROUTES
+    + _CUSTOMER_EXTRA
+    + _VIEW_CREDIT
+    + _RUN_CREDIT
+    + _APPROVE
+    + _MANAGE_CREDIT_POLICY
+    + ["core.view_company"],  # the letterhead of reply letters; the administrator edits it
     FINANCE: _VIEW_FILE
     + _perms(["add", "change"], ["financialstatement", "bankaccount", "guarantee", "attachment"])
-    + ["customers.export_customers"],
-    MARKETING_DIRECTOR: _VIEW_FILE + _EDIT_FILE + _EDIT_ROUTES + _CUSTOMER_EXTRA,
-    VP: _VIEW_FILE + ["customers.export_customers", "customers.view_personal_details"],
-    GENERAL_MANAGER: _VIEW_FILE + ["customers.export_customers", "customers.view_personal_details"],
-    ARCHIVIST: _VIEW_FILE + ["customers.export_customers"],
-    AUDITOR: _VIEW_FILE + ["core.view_objectchange", "customers.export_customers"],
+    + ["customers.export_customers"]
+    + _VIEW_CREDIT
+    + ["credit.score_application", "credit.add_evaluation", "credit.change_evaluation"],
+    MARKETING_DIRECTOR: _VIEW_FILE
+    + _EDIT_FILE
+    + _EDIT_ROUTES
+    + _CUSTOMER_EXTRA
+    + _VIEW_CREDIT
+    + _APPROVE,
+    VP: _VIEW_FILE
+    + ["customers.export_customers", "customers.view_personal_details"]
+    + _VIEW_CREDIT
+    + _APPROVE,
+    GENERAL_MANAGER: _VIEW_FILE
+    + ["customers.export_customers", "customers.view_personal_details"]
+    + _VIEW_CREDIT
+    + _APPROVE,
+    ARCHIVIST: _VIEW_FILE + ["customers.export_customers"] + _VIEW_CREDIT,
+    AUDITOR: _VIEW_FILE + ["core.view_objectchange", "customers.export_customers"] + _VIEW_CREDIT,
     ADMINISTRATOR: _VIEW_FILE
     + _EDIT_FILE
     + _perms(["add", "change", "delete"], _DICTIONARIES)
     + _CUSTOMER_EXTRA
-    + _perms(["view", "add", "change"], ["user", "department"], app="core")
-    + ["core.view_objectchange"],
+    + _perms(["view", "add", "change"], ["user", "department", "company"], app="core")
+    + ["core.view_objectchange"]
+    + _VIEW_CREDIT
+    + _MANAGE_CREDIT_POLICY,
 }
 
 
@@ -122,5 +192,9 @@ def sync_roles() -> None:
         group.permissions.set([all_perms[name] for name in perm_names if name in all_perms])
 
 
-def sync_roles_after_migrate(**kwargs):
-    sync_roles()
+def sync_roles_after_migrate(sender, **kwargs):
+    """Runs once per migrate, after the last app: only then do all permissions exist."""
+    from django.apps import apps
+
+    if sender.label == list(apps.get_app_configs())[-1].label:
+        sync_roles()

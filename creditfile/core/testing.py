@@ -10,6 +10,8 @@ arthur (archivist), audrey (auditor), adam (administrator)
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group
+from django.test import Client
+from django.utils import timezone
 
 from creditfile.core import roles
 from creditfile.core.models import Department, User
@@ -73,3 +75,24 @@ def build_org() -> Org:
         user.groups.add(Group.objects.get(name=role))
         org.users[username] = user
     return org
+
+
+def confirm_password(client) -> None:
+    """Mark the client's session as having re-typed the password just now (core/sudo.py)."""
+    from creditfile.core.sudo import CONFIRMED_AT
+
+    session = client.session
+    session[CONFIRMED_AT] = timezone.now().timestamp()
+    session.save()
+
+
+class SudoClient(Client):
+    """A test client whose every sign-in has also just confirmed the password (sudo mode).
+
+    For tests of what a sensitive screen does once the person is past the password prompt;
+    the prompt itself is tested with the plain `client`.
+    """
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        confirm_password(self)

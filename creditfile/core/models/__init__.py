@@ -1,9 +1,10 @@
 from creditfile.core.models.base import ProvenanceModel, TimestampedModel
 from creditfile.core.models.changes import ObjectChange
-from creditfile.core.models.organisation import ApiToken, Department, User
+from creditfile.core.models.organisation import ApiToken, Company, Department, User
 
 __all__ = [
     "ApiToken",
+    "Company",
     "Department",
     "ObjectChange",
     "ProvenanceModel",

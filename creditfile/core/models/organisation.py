@@ -112,3 +112,44 @@ class ApiToken(models.Model):
             return None
         cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user
+
+
+class Company(models.Model):
+    """A selling company of our group (集团): credit lines and letters are per company.
+
+    Most installations have one; a group that sells from several companies keeps a
+    limit per company and, optionally, a group-wide limit over their sum.
+    """
+
+    name = models.CharField(_("公司名称"), max_length=200, unique=True)
+    short_name = models.CharField(_("简称"), max_length=60, blank=True)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    postcode = models.CharField(_("邮政编码"), max_length=6, blank=True)
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    fax = models.CharField(_("传真"), max_length=30, blank=True)
+    email = models.EmailField(_("电子邮件"), blank=True)
+    website = models.CharField(_("网址"), max_length=200, blank=True)
+    letter_signatory = models.CharField(
+        _("函件落款"), max_length=100, blank=True, help_text=_("例如：信用管理部")
+    )
+    is_default = models.BooleanField(_("默认公司"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("销售公司")
+        verbose_name_plural = _("销售公司")
+        ordering = ["-is_default", "name"]
+
+    def __str__(self):
+        return self.short_name or self.name
+
+    @classmethod
+    def default(cls) -> "Company":
+        """The company used when only one sells; created from settings on first use."""
+        from django.conf import settings
+
+        company = cls.objects.filter(is_default=True).first() or cls.objects.first()
+        if company is None:
+            company = cls.objects.create(name=settings.COMPANY_NAME or _("本公司"), is_default=True)
+        return company

@@ -2,7 +2,8 @@
 
 `run_demo` is what `creditfile demo` calls; the pieces are:
 org.py (departments and users), generator.py (one customer file from (seed, index), no
-database), writer.py (batched bulk inserts) and words.py (the word lists).
+database), writer.py (batched bulk inserts), credit.py (the credit department's records
+and work in progress) and words.py (the word lists).
 """
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ class DemoResult:
     start: int
     report: object
     org: object
+    credit: object = None
 
 
 def run_demo(
@@ -31,7 +33,10 @@ def run_demo(
     batch_size: int = 2000,
     progress=None,
 ) -> DemoResult:
+    from django.db.models import Max
+
     from creditfile.core.history import acting_as
+    from creditfile.customers.demo.credit import write_credit
     from creditfile.customers.demo.generator import Context
     from creditfile.customers.demo.writer import write_customers
     from creditfile.customers.models import Customer
@@ -40,6 +45,7 @@ def run_demo(
     existing = Customer.objects.count()
     if existing and not append:
         raise DemoRefused(existing)
+    first_id = (Customer.objects.aggregate(top=Max("id"))["top"] or 0) + 1
     with acting_as(label="creditfile demo"):
         load_reference_data()
         org = build_demo_org()
@@ -52,7 +58,9 @@ def run_demo(
         check_conflicts=bool(existing),
         progress=progress,
     )
-    return DemoResult(start=existing, report=report, org=org)
+    with acting_as(label="creditfile demo"):
+        credit = write_credit(seed, today, org, first_id)
+    return DemoResult(start=existing, report=report, org=org, credit=credit)
 
 
 __all__ = ["DEMO_PASSWORD", "PEOPLE", "DemoRefused", "run_demo"]

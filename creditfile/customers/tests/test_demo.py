@@ -1,6 +1,7 @@
 """`creditfile demo`: deterministic, valid, realistic demo data written fast."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +12,28 @@ from django.core.management import CommandError, call_command
 from creditfile.core import roles
 from creditfile.core.models import User
 from creditfile.core.validators import validate_uscc
+from creditfile.credit.choices import ApplicationState, LineStatus, ReviewState, SecurityKind
+from creditfile.credit.models import (
+    ApprovalDecision,
+    BlacklistEntry,
+    CollectionItem,
+    CreditApplication,
+    CreditLine,
+    CreditReview,
+    CreditSecurity,
+    CustomerRefusal,
+    Evaluation,
+    EvaluationFactor,
+    ExternalRating,
+    GradeChangeProposal,
+    Measure,
+    OwnBreach,
+    PaymentSummary,
+    ReplyLetter,
+    SiteSurvey,
+    TemporaryLimit,
+)
+from creditfile.credit.services.policy import policy_in_force, scorecard_in_force
 from creditfile.customers.demo import DEMO_PASSWORD, run_demo
 from creditfile.customers.demo.generator import Context, make_uscc, organisation_code
 from creditfile.customers.demo.writer import generate_bundles
@@ -54,16 +77,62 @@ def _snapshot():
     ]
 
 
-def test_it_generates_the_same_data_for_the_same_seed(demo):
-    first = _snapshot()
+def _credit_snapshot():
+    lines = [
+        (line.customer.uscc, line.grade, line.limit, line.status, line.valid_from, line.valid_until)
+        for line in CreditLine.objects.select_related("customer").order_by("customer__uscc", "id")
+    ]
+    evaluations = [
+        (e.customer.uscc, e.kind, e.as_of, e.total_score, e.grade, e.recommended_limit)
+        for e in Evaluation.objects.select_related("customer").order_by("customer__uscc", "id")
+    ]
+    payments = list(
+        PaymentSummary.objects.order_by("customer__uscc", "period_end").values_list(
+            "customer__uscc", "period_end", "sales_amount", "max_days_late", "malicious_default"
+        )
+    )
+    applications = [
+        (
+            a.number,
+            a.customer.uscc,
+            a.kind,
+            a.state,
+            a.requested_limit,
+            a.approved_limit,
+            [(s.action, s.actor.username) for s in a.steps.order_by("id")],
+        )
+        for a in CreditApplication.objects.select_related("customer").order_by("number")
+    ]
+    return lines, evaluations, payments, applications
+
+
+def _delete_demo_data():
+    """Credit records protect the customers they are about: remove them first."""
+    TemporaryLimit.objects.all().delete()
+    CreditSecurity.objects.all().delete()
+    CreditLine.objects.all().delete()
+    GradeChangeProposal.objects.all().delete()
+    Evaluation.objects.all().delete()
+    CustomerRefusal.objects.all().delete()
+    CreditApplication.objects.all().delete()
+    CreditReview.objects.all().delete()
+    OwnBreach.objects.all().delete()
     Attachment.objects.all().delete()
     Customer.objects.all().delete()
+
+
+def test_it_generates_the_same_data_for_the_same_seed(demo):
+    first = _snapshot()
+    first_credit = _credit_snapshot()
+    _delete_demo_data()
 
     with time_machine.travel(NOW, tick=False):
         run_demo(N, seed=7, today=TODAY)
 
     assert _snapshot() == first
     assert len(first) == N
+    assert _credit_snapshot() == first_credit
+    assert all(first_credit)
 
 
 def test_it_generates_the_files_in_memory_exactly_as_written(demo):
@@ -225,3 +294,139 @@ def test_it_writes_the_same_files_when_generating_in_a_second_process(demo):
     assert written[N:] == [
         (b.customer["name"], b.customer["uscc"], b.customer["completeness"]) for b in expected
     ]
+
+
+# --- the credit department ----------------------------------------------------------------
+
+
+def test_it_gives_most_active_customers_payment_records_mostly_good(demo):
+    active = set(Customer.objects.filter(lifecycle="active").values_list("id", flat=True))
+    with_payments = set(PaymentSummary.objects.values_list("customer_id", flat=True))
+    assert len(active & with_payments) > len(active) / 2
+    assert not with_payments - set(CreditLine.objects.values_list("customer_id", flat=True))
+
+    summaries = list(PaymentSummary.objects.all())
+    good = [s for s in summaries if s.max_days_late < 30]
+    assert len(good) > 0.7 * len(summaries)
+    assert any(0 < s.max_days_late < 30 for s in summaries)  # some late
+    assert any(s.times_late_over_30 for s in summaries)  # a few very late
+    assert 1 <= sum(s.malicious_default for s in summaries) <= 2
+    for s in summaries:
+        assert s.period_end < TODAY and (s.period_end + timedelta(days=1)).day == 1
+        assert s.invoices_paid_on_time <= s.invoices_settled
+        assert (s.max_days_late > 90) == bool(s.times_late_over_90)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_grants_one_line_per_customer_and_company_within_the_policy(demo):
+    policy = policy_in_force(TODAY)
+    terms = {t.grade: t for t in policy.grades.all()}
+    active = list(CreditLine.objects.filter(status=LineStatus.ACTIVE).select_related("customer"))
+    assert len(active) > N / 3
+    keys = [(line.customer_id, line.company_id) for line in active]
+    assert len(keys) == len(set(keys))
+    assert {line.grade for line in active} >= {"B", "C"}
+    for line in active:
+        assert line.valid_from <= TODAY
+        assert line.valid_until is None or line.valid_until >= TODAY
+        assert line.customer.credit_grade == line.grade
+        cap = terms[line.grade].max_limit
+        if line.application_id is None and not line.cash_on_delivery:
+            assert 0 < line.limit <= cap
+            assert line.term_days == terms[line.grade].credit_term_days
+        if line.grade == "D":
+            assert line.cash_on_delivery
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_justifies_every_line_with_an_evaluation_on_the_active_scorecard(demo):
+    scorecard = scorecard_in_force(TODAY)
+    factors = scorecard.factors.count()
+    assert Evaluation.objects.exists()
+    assert not Evaluation.objects.exclude(scorecard=scorecard).exists()
+    assert not Evaluation.objects.exclude(policy=policy_in_force(TODAY)).exists()
+    for evaluation in Evaluation.objects.prefetch_related("factors")[:40]:
+        rows = list(evaluation.factors.all())
+        assert len(rows) == factors
+        assert abs(sum(r.weighted for r in rows) - evaluation.total_score) <= Decimal("0.1")
+        assert evaluation.scored_by.has_role(roles.FINANCE)
+    # A line granted without an application in the demo rests on the customer's evaluation.
+    for line in CreditLine.objects.filter(status=LineStatus.ACTIVE, application__isnull=True):
+        latest = (
+            Evaluation.objects.filter(customer=line.customer_id, application__isnull=True)
+            .order_by("-as_of")
+            .first()
+        )
+        assert latest.as_of < line.valid_from
+        assert latest.grade == line.grade
+    assert EvaluationFactor.objects.count() == Evaluation.objects.count() * factors
+
+
+def test_it_puts_applications_in_every_state_with_steps_by_the_right_people(demo):
+    applications = list(CreditApplication.objects.select_related("requested_by"))
+    assert {a.state for a in applications} == set(ApplicationState.values)
+    for application in applications:
+        steps = list(application.steps.select_related("actor").order_by("id"))
+        assert steps[0].action == "create" and steps[0].actor == application.requested_by
+        assert application.requested_by.has_role(roles.SALES_REP)
+        assert [s.at for s in steps] == sorted(s.at for s in steps)
+        for step in steps:
+            if step.action in ("investigate", "complete_investigation", "collection"):
+                assert step.actor.has_role(roles.CREDIT_STAFF)
+            if step.action == "score":
+                assert step.actor.has_role(roles.FINANCE)
+    for decision in ApprovalDecision.objects.select_related("approver"):
+        assert decision.approver.has_role(decision.role)
+    granted = [a for a in applications if a.state == ApplicationState.GRANTED]
+    assert len(granted) >= 2
+    assert all(ReplyLetter.objects.filter(application=a).exists() for a in granted)
+    assert CustomerRefusal.objects.exclude(decision="").exists()
+    assert CustomerRefusal.objects.filter(decision="").exists()
+    assert SiteSurvey.objects.exists() and CollectionItem.objects.exists()
+    assert TemporaryLimit.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_leaves_work_for_the_credit_manager_and_the_vp(demo):
+    from creditfile.credit.services.approval import can_decide
+    from creditfile.customers.services.visibility import visible_customers
+
+    for username in ("credit_manager", "vp"):
+        user = User.objects.get(username=username)
+        approving = CreditApplication.objects.filter(
+            state=ApplicationState.APPROVING, customer__in=visible_customers(user)
+        )
+        assert any(can_decide(user, a) for a in approving), username
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_runs_the_daily_jobs_and_adds_securities_ratings_and_sanctions(demo):
+    open_reviews = CreditReview.objects.filter(state=ReviewState.DUE)
+    assert open_reviews.filter(kind="annual", due_on__lt=TODAY).exists()  # overdue
+    assert open_reviews.filter(kind="quarterly", due_on__gte=TODAY).exists()
+    assert GradeChangeProposal.objects.filter(state="proposed", source="sanction").exists()
+    listed = BlacklistEntry.objects.get(state="listed")
+    assert listed.approved_by_id != listed.proposed_by_id
+    assert Measure.objects.filter(customer=listed.customer).count() >= 2
+    assert OwnBreach.objects.count() == 1
+    assert set(CreditSecurity.objects.values_list("kind", flat=True)) == {
+        SecurityKind.DEPOSIT,
+        SecurityKind.GUARANTEE,
+        SecurityKind.INSURANCE,
+    }
+    assert ExternalRating.objects.count() >= 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_gives_another_seed_other_credit_histories(demo):
+    from creditfile.customers.demo.credit import BulkCredit
+
+    users = dict(User.objects.values_list("username", "pk"))
+    customers = list(Customer.objects.values("uscc", "lifecycle", "first_trade_on", "annual_sales"))
+
+    def plans(seed):
+        bulk = BulkCredit(seed, TODAY, users)
+        return [bulk.plan(bulk.dice(c["uscc"]), c) for c in customers]
+
+    assert plans(7) == plans(7)
+    assert plans(7) != plans(8)

@@ -301,6 +301,12 @@ def _file_context(request: HttpRequest, customer: Customer, tab_slug: str) -> di
         "can_write": writable,
         "can_edit_customer": writable and user.has_perm("customers.change_customer"),
         "lifecycle_form": LifecycleForm(customer=customer) if lifecycle_allowed else None,
+        # The credit app's tab (grades, lines, evaluations, applications) loads from there.
+        "credit_tab_url": (
+            reverse("credit:customer_credit", args=[customer.pk])
+            if user.has_perm("credit.view_creditapplication")
+            else ""
+        ),
     }
 
 

@@ -57,6 +57,14 @@ class Command(BaseCommand):
                 f"{rows:,} 条档案记录，{report.attachments} 个附件，用时 {report.seconds:.1f} 秒。"
             )
         )
+        credit = result.credit
+        if credit is not None:
+            self.stdout.write(
+                f"信用管理 Credit: {credit.lines:,} 个授信额度 lines, {credit.evaluations:,} 份评估"
+                f" evaluations, {credit.payment_summaries:,} 条付款记录汇总 payment summaries,"
+                f" {sum(credit.applications.values())} 个信用申请 applications，"
+                f"用时 {credit.seconds:.1f} 秒 {credit.phases}"
+            )
         self.stdout.write(f"\n演示用户 Demo users（密码 password: {DEMO_PASSWORD}）:")
         for username, full_name, department, role in PEOPLE:
             self.stdout.write(f"  {username:<15} {full_name:<6} {department:<12} {role}")

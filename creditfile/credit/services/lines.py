@@ -1,0 +1,165 @@
+"""Credit lines: the one question every later control asks, `credit_line_for`.
+
+The receivables issue's order check calls `credit_line_for` and `available_limit`;
+nothing else should read CreditLine rows to decide whether credit exists.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from creditfile.core.fields import ZERO
+from creditfile.core.models import Company
+from creditfile.credit.choices import ApplicationKind, ApplicationState, LineStatus
+from creditfile.credit.models import CreditLine, CreditSecurity, TemporaryLimit
+from creditfile.credit.services.errors import WorkflowError
+
+
+def _valid_on(on_date: datetime.date) -> Q:
+    return Q(valid_from__lte=on_date) & (Q(valid_until__isnull=True) | Q(valid_until__gte=on_date))
+
+
+def credit_line_for(
+    customer, on_date: datetime.date | None = None, company: Company | None = None
+) -> CreditLine | None:
+    """The customer's line with `company` (default: ours) in force on `on_date`, or None.
+
+    A line that has expired, been revoked or superseded, or starts later, is no line:
+    an order on credit must be refused (R-19 during-deal control, R-23 new customers).
+    """
+    on_date = on_date or timezone.localdate()
+    company = company or Company.default()
+    return (
+        CreditLine.objects.filter(customer=customer, company=company, status=LineStatus.ACTIVE)
+        .filter(_valid_on(on_date))
+        .first()
+    )
+
+
+def group_line_for(customer, on_date: datetime.date | None = None) -> CreditLine | None:
+    """The group-wide line over all our companies, if one is set."""
+    on_date = on_date or timezone.localdate()
+    return (
+        CreditLine.objects.filter(customer=customer, company=None, status=LineStatus.ACTIVE)
+        .filter(_valid_on(on_date))
+        .first()
+    )
+
+
+def temporary_amount(line: CreditLine, on_date: datetime.date) -> Decimal:
+    """Temporary limits count only inside their period, so they expire by themselves."""
+    total = line.temporary_limits.filter(
+        valid_from__lte=on_date, valid_until__gte=on_date
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or ZERO
+
+
+def security_headroom(customer, on_date: datetime.date) -> Decimal:
+    """What deposits, guarantees and insurance add, weighted by their coverage."""
+    total = ZERO
+    securities = CreditSecurity.objects.filter(customer=customer).filter(_valid_on(on_date))
+    for security in securities:
+        total += (security.amount * security.coverage_percent / 100).quantize(Decimal("0.01"))
+    return total
+
+
+def available_limit(line: CreditLine, on_date: datetime.date | None = None) -> Decimal:
+    """The limit the order check compares exposure with: line + temporary (+ security)."""
+    from creditfile.credit.services.policy import terms_for
+
+    on_date = on_date or timezone.localdate()
+    if line.cash_on_delivery:
+        return ZERO
+    total = line.limit + temporary_amount(line, on_date)
+    if line.policy_id:
+        try:
+            counts = terms_for(line.policy, line.grade).security_counts_as_headroom
+        except WorkflowError:
+            counts = False
+        if counts:
+            total += security_headroom(line.customer, on_date)
+    return total
+
+
+@transaction.atomic
+def grant_line(
+    application,
+    user,
+    valid_from: datetime.date | None = None,
+    valid_until: datetime.date | None = None,
+) -> CreditLine | TemporaryLimit:
+    """Make an approved application's credit effective (step 6, 授信).
+
+    The customer's previous line with the same company is superseded and kept as
+    history; a temporary application adds a TemporaryLimit to the line in force.
+    """
+    from creditfile.credit.services.policy import policy_in_force, terms_for
+
+    if application.state not in (ApplicationState.APPROVED, ApplicationState.PARTLY_APPROVED):
+        raise WorkflowError(_("只有已批准的申请才能授信。"))
+    valid_from = valid_from or timezone.localdate()
+    if valid_until and valid_until < valid_from:
+        raise WorkflowError(_("有效期至不能早于生效日期。"), "invalid", "valid_until")
+    customer = application.customer
+    if application.kind == ApplicationKind.TEMPORARY:
+        line = credit_line_for(customer, valid_from, application.company)
+        if line is None:
+            raise WorkflowError(_("客户没有有效的授信额度，不能增加临时额度。"))
+        until = valid_until or application.temporary_until
+        if until is None:
+            raise WorkflowError(_("临时额度必须有到期日期。"), "invalid", "valid_until")
+        return TemporaryLimit.objects.create(
+            line=line,
+            amount=application.approved_limit,
+            valid_from=valid_from,
+            valid_until=until,
+            application=application,
+        )
+    policy = policy_in_force(valid_from)
+    terms = terms_for(policy, application.approved_grade)
+    now = timezone.now()
+    previous = CreditLine.objects.select_for_update().filter(
+        customer=customer, company=application.company, status=LineStatus.ACTIVE
+    )
+    for old in previous:
+        old.status = LineStatus.SUPERSEDED
+        old.ended_at = now
+        old.end_reason = str(_("被申请 %(number)s 的授信替代") % {"number": application.number})
+        old.save(update_fields=["status", "ended_at", "end_reason", "scope"])
+    line = CreditLine.objects.create(
+        customer=customer,
+        company=application.company,
+        grade=application.approved_grade,
+        limit=application.approved_limit,
+        term_days=application.approved_term_days or terms.credit_term_days,
+        discount_percent=terms.discount_percent,
+        discount_days=terms.discount_days,
+        cash_on_delivery=terms.cash_on_delivery,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        application=application,
+        policy=policy,
+        granted_by=user,
+    )
+    if customer.credit_grade != line.grade:
+        customer.credit_grade = line.grade
+        customer.save(update_fields=["credit_grade"])
+    return line
+
+
+def expire_lines(today: datetime.date | None = None) -> int:
+    """Mark lines whose validity ended as expired (the daily job); returns how many."""
+    today = today or timezone.localdate()
+    lines = CreditLine.objects.filter(status=LineStatus.ACTIVE, valid_until__lt=today)
+    count = 0
+    for line in lines:
+        line.status = LineStatus.EXPIRED
+        line.ended_at = timezone.now()
+        line.end_reason = str(_("有效期届满"))
+        line.save(update_fields=["status", "ended_at", "end_reason", "scope"])
+        count += 1
+    return count
