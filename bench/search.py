@@ -180,7 +180,14 @@ def _time(run, queries) -> dict:
     }
 
 
-def worker(customers: int, seed: int, queries: int) -> dict:
+def selected_kinds(only: list[str] | None) -> list[tuple[str, str]]:
+    """The rows to measure: all, or those whose kind starts with one of `only`."""
+    if not only:
+        return KINDS
+    return [(kind, label) for kind, label in KINDS if kind.startswith(tuple(only))]
+
+
+def worker(customers: int, seed: int, queries: int, only: list[str] | None = None) -> dict:
     """Measure the configured database; returns what the parent prints."""
     from django.conf import settings
     from django.core.management import call_command
@@ -206,7 +213,7 @@ def worker(customers: int, seed: int, queries: int) -> dict:
     }
     search = _search_runner(manager)
     results = {}
-    for kind, _label in KINDS:
+    for kind, _label in selected_kinds(only):
         log(f"  {kind} …")
         runner = runners.get(kind, search)
         results[kind] = _time(runner, drawn[kind.removesuffix("_htmx")])
@@ -224,12 +231,16 @@ def worker(customers: int, seed: int, queries: int) -> dict:
         "seed": seed,
         "demo_seconds": demo_seconds,
         "generated_now": generated,
-        "samples": {kind: drawn[kind.removesuffix("_htmx")][:3] for kind, _ in KINDS},
+        "samples": {
+            kind: drawn[kind.removesuffix("_htmx")][:3] for kind, _ in selected_kinds(only)
+        },
         "results": results,
     }
 
 
-def run(stdout, customers: int, seed: int, urls: list[str], queries: int) -> list[dict]:
+def run(
+    stdout, customers: int, seed: int, urls: list[str], queries: int, only: list[str] | None = None
+) -> list[dict]:
     """Run the worker once per database, one after the other, and print one table."""
     reports = []
     for url in urls:
@@ -237,6 +248,7 @@ def run(stdout, customers: int, seed: int, urls: list[str], queries: int) -> lis
         stdout.write(f"{target.label}: {url}\n")
         stdout.flush()
         args = ["search", "--worker", f"--customers={customers}", f"--seed={seed}"]
+        args += [f"--only={prefix}" for prefix in only or []]
         done = datasets.run_worker(target, [*args, f"--queries={queries}"])
         if done.returncode != 0:
             raise RuntimeError(f"benchmark on {url} failed (exit {done.returncode})")
@@ -258,6 +270,8 @@ def format_table(reports: list[dict], queries: int) -> str:
         "|" + "---|" * len(head),
     ]
     for kind, label in KINDS:
+        if not all(kind in r["results"] for r in reports):
+            continue
         cells = [label]
         for r in reports:
             m = r["results"][kind]

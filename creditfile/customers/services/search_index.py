@@ -8,9 +8,11 @@ SQLite
                         (rowid = customer id): name, pinyin initials, full pinyin, phone
                         digits. Serves substrings of 3 or more characters.
   contact_search_fts    the same for contact phones (rowid = contact id).
-  customer_search_bigram (gram, customer_id): every 2-character window of the lower-cased
-                        name plus its last character alone, so a 2-character fragment is one
-                        key lookup and a 1-character fragment one key range.
+  customer_search_bigram (gram, name, customer_id): every 2-character window of the
+                        lower-cased name plus its last character alone, so a 2-character
+                        fragment is one key range and a 1-character fragment one key range;
+                        with the name in the key, the first page by name of a fragment is
+                        the start of that range, whatever the fragment's frequency.
   customer_search_n     the integers 1..300, to cut a name into windows inside a trigger
                         (SQLite triggers cannot use recursive CTEs).
   Triggers on customers_customer and customers_contact keep all three tables in step.
@@ -52,7 +54,7 @@ def _sqlite_fts_values(row: str) -> str:
 
 def _sqlite_bigrams(row: str) -> str:
     return (
-        f"SELECT substr(lower({row}.name), n, 2), {row}.id FROM customer_search_n "
+        f"SELECT substr(lower({row}.name), n, 2), {row}.name, {row}.id FROM customer_search_n "
         f"WHERE n <= length({row}.name)"
     )
 
@@ -61,7 +63,8 @@ def _sqlite_unindex_customer(row: str) -> str:
     return (
         "INSERT INTO customer_search_fts(customer_search_fts, rowid, name, initials, pinyin, "
         f"phone) VALUES ('delete', {_sqlite_fts_values(row)});\n"
-        f"DELETE FROM customer_search_bigram WHERE customer_id = {row}.id AND gram IN "
+        f"DELETE FROM customer_search_bigram WHERE customer_id = {row}.id "
+        f"AND name = {row}.name AND gram IN "
         f"(SELECT substr(lower({row}.name), n, 2) FROM customer_search_n "
         f"WHERE n <= length({row}.name));"
     )
@@ -71,7 +74,8 @@ def _sqlite_index_customer(row: str) -> str:
     return (
         "INSERT INTO customer_search_fts(rowid, name, initials, pinyin, phone) "
         f"VALUES ({_sqlite_fts_values(row)});\n"
-        f"INSERT OR IGNORE INTO customer_search_bigram(gram, customer_id) {_sqlite_bigrams(row)};"
+        "INSERT OR IGNORE INTO customer_search_bigram(gram, name, customer_id) "
+        f"{_sqlite_bigrams(row)};"
     )
 
 
@@ -83,8 +87,8 @@ SQLITE_INSTALL = [
     "CREATE TABLE customer_search_n (n INTEGER PRIMARY KEY)",
     "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 300) "
     "INSERT INTO customer_search_n(n) SELECT n FROM s",
-    "CREATE TABLE customer_search_bigram (gram TEXT NOT NULL, customer_id INTEGER NOT NULL, "
-    "PRIMARY KEY (gram, customer_id)) WITHOUT ROWID",
+    "CREATE TABLE customer_search_bigram (gram TEXT NOT NULL, name TEXT NOT NULL, "
+    "customer_id INTEGER NOT NULL, PRIMARY KEY (gram, name, customer_id)) WITHOUT ROWID",
     "CREATE VIRTUAL TABLE customer_search_fts USING fts5("
     "name, initials, pinyin, phone, content='', tokenize='trigram')",
     "CREATE VIRTUAL TABLE contact_search_fts USING fts5(phone, content='', tokenize='trigram')",
@@ -114,8 +118,8 @@ SQLITE_TRIGGER_NAMES = [sql.split()[2] for sql in SQLITE_TRIGGERS]
 SQLITE_FILL = [
     "INSERT INTO customer_search_fts(rowid, name, initials, pinyin, phone) "
     f"SELECT {_sqlite_fts_values('c')} FROM customers_customer c",
-    "INSERT OR IGNORE INTO customer_search_bigram(gram, customer_id) "
-    "SELECT substr(lower(c.name), n.n, 2), c.id FROM customers_customer c "
+    "INSERT OR IGNORE INTO customer_search_bigram(gram, name, customer_id) "
+    "SELECT substr(lower(c.name), n.n, 2), c.name, c.id FROM customers_customer c "
     "JOIN customer_search_n n ON n.n <= length(c.name)",
     "INSERT INTO contact_search_fts(rowid, phone) SELECT id, phone_search FROM customers_contact",
 ]
@@ -153,7 +157,50 @@ POSTGRES_INSTALL = [
     "CREATE INDEX contact_phone_trgm ON customers_contact USING gin (phone_search gin_trgm_ops)",
 ]
 
+# Every 2-character window of the lower-cased name plus its last character, with the name,
+# as in SQLite's customer_search_bigram: the first page by name of a fragment is the start
+# of one index range, and the number of names holding a 2-character fragment is an
+# index-only count (GIN can neither return rows in name order nor count without the heap).
+_PG_BIGRAMS = (
+    "SELECT DISTINCT substr(lower({0}.name), i, 2), {0}.name, {0}.id "
+    "FROM generate_series(1, char_length({0}.name)) AS i"
+)
+POSTGRES_BIGRAMS = [
+    "CREATE TABLE customer_search_bigram (gram text NOT NULL, name text NOT NULL, "
+    "customer_id bigint NOT NULL)",
+    "INSERT INTO customer_search_bigram "
+    + _PG_BIGRAMS.format("c").replace(
+        "FROM generate_series", "FROM customers_customer c, generate_series"
+    ),
+    "ALTER TABLE customer_search_bigram ADD PRIMARY KEY (gram, name, customer_id)",
+    "CREATE OR REPLACE FUNCTION cf_customer_bigrams() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN "
+    "IF TG_OP IN ('UPDATE', 'DELETE') THEN "
+    "DELETE FROM customer_search_bigram WHERE customer_id = OLD.id AND name = OLD.name "
+    "AND gram IN (SELECT substr(lower(OLD.name), i, 2) "
+    "FROM generate_series(1, char_length(OLD.name)) AS i); "
+    "END IF; "
+    "IF TG_OP IN ('UPDATE', 'INSERT') THEN "
+    f"INSERT INTO customer_search_bigram {_PG_BIGRAMS.format('NEW')} ON CONFLICT DO NOTHING; "
+    "END IF; "
+    "RETURN NULL; END $$",
+    "CREATE TRIGGER customer_search_bigram_ai AFTER INSERT ON customers_customer "
+    "FOR EACH ROW EXECUTE FUNCTION cf_customer_bigrams()",
+    "CREATE TRIGGER customer_search_bigram_ad AFTER DELETE ON customers_customer "
+    "FOR EACH ROW EXECUTE FUNCTION cf_customer_bigrams()",
+    "CREATE TRIGGER customer_search_bigram_au AFTER UPDATE ON customers_customer FOR EACH ROW "
+    "WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.id IS DISTINCT FROM NEW.id) "
+    "EXECUTE FUNCTION cf_customer_bigrams()",
+    "ANALYZE customer_search_bigram",
+]
+POSTGRES_INSTALL += POSTGRES_BIGRAMS
+
 POSTGRES_UNINSTALL = [
+    "DROP TRIGGER IF EXISTS customer_search_bigram_ai ON customers_customer",
+    "DROP TRIGGER IF EXISTS customer_search_bigram_ad ON customers_customer",
+    "DROP TRIGGER IF EXISTS customer_search_bigram_au ON customers_customer",
+    "DROP TABLE IF EXISTS customer_search_bigram",
+    "DROP FUNCTION IF EXISTS cf_customer_bigrams()",
     "DROP INDEX IF EXISTS contact_phone_trgm",
     "DROP INDEX IF EXISTS customer_phone_trgm",
     "DROP INDEX IF EXISTS customer_pinyin_trgm",
@@ -164,6 +211,62 @@ POSTGRES_UNINSTALL = [
     "DROP FUNCTION IF EXISTS cf_name_grams(text)",
     # pg_trgm stays: other objects may use it, and dropping an extension needs more rights.
 ]
+
+
+# Indexes for the customer list's pages and counts (docs/performance.md). A region's page
+# or count reads the region's ranges of (…, region, name, id) — every column the list
+# filters, sorts and searches on — and tests the search term's name there, without
+# visiting the table; the cost follows the region's size. (An index in name order that
+# stops after 50 hits of the region is not offered on purpose: names start with their city
+# or province, so one province's customers lie together somewhere in that order and such
+# a walk can pass 600,000 others first.) Created with the search objects, so that a bulk
+# load builds them once at the end.
+LIST_INDEXES = {
+    "customer_list_region": "(lifecycle, region_id, name, id)",
+    "customer_list_owner_region": "(owner_id, lifecycle, region_id, name, id)",
+}
+# Indexes of earlier versions of this module, dropped by upgrade().
+_DROPPED_LIST_INDEXES = ["customer_list_lifecycle", "customer_list_owner"]
+
+
+def install_list_indexes(connection=default_connection) -> None:
+    _run(
+        connection,
+        [
+            f"CREATE INDEX IF NOT EXISTS {name} ON customers_customer {columns}"
+            for name, columns in LIST_INDEXES.items()
+        ],
+    )
+
+
+def uninstall_list_indexes(connection=default_connection) -> None:
+    _run(connection, [f"DROP INDEX IF EXISTS {name}" for name in LIST_INDEXES])
+
+
+def upgrade(connection=default_connection) -> None:
+    """Bring a database indexed by an older version of this module up to date in place
+    (migration 0004): the SQLite bigram table gained the name; the list indexes are new."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM pragma_table_info('customer_search_bigram')")
+            columns = {row[0] for row in cursor.fetchall()}
+        if columns and "name" not in columns:
+            customer_triggers = [sql for sql in SQLITE_TRIGGERS if " ON customers_customer " in sql]
+            _run(
+                connection,
+                [f"DROP TRIGGER IF EXISTS {sql.split()[2]}" for sql in customer_triggers]
+                + ["DROP TABLE customer_search_bigram"]
+                + [sql for sql in SQLITE_INSTALL if "customer_search_bigram" in sql]
+                + [sql for sql in SQLITE_FILL if "customer_search_bigram" in sql]
+                + customer_triggers
+                + ["ANALYZE customer_search_bigram"],
+            )
+    elif connection.vendor == "postgresql" and not _has_table(connection, "customer_search_bigram"):
+        _run(connection, POSTGRES_BIGRAMS)
+    _run(connection, [f"DROP INDEX IF EXISTS {name}" for name in _DROPPED_LIST_INDEXES])
+    install_list_indexes(connection)
+    if connection.vendor == "sqlite":
+        _run(connection, [f"ANALYZE {name}" for name in LIST_INDEXES])
 
 
 def _run(connection, statements) -> None:
@@ -178,6 +281,8 @@ def install(connection=default_connection) -> None:
         _run(connection, SQLITE_INSTALL + SQLITE_FILL + SQLITE_TRIGGERS)
     elif connection.vendor == "postgresql":
         _run(connection, POSTGRES_INSTALL)
+    if _has_table(connection, "django_migrations") and _applied(connection, "0004_list_indexes"):
+        install_list_indexes(connection)
 
 
 def uninstall(connection=default_connection) -> None:
@@ -185,6 +290,20 @@ def uninstall(connection=default_connection) -> None:
         _run(connection, SQLITE_UNINSTALL)
     elif connection.vendor == "postgresql":
         _run(connection, POSTGRES_UNINSTALL)
+    uninstall_list_indexes(connection)
+
+
+def _has_table(connection, table: str) -> bool:
+    with connection.cursor() as cursor:
+        return table in connection.introspection.table_names(cursor)
+
+
+def _applied(connection, migration: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM django_migrations WHERE app = 'customers' AND name = %s", [migration]
+        )
+        return cursor.fetchone() is not None
 
 
 def missing_triggers(connection=default_connection) -> list[str]:

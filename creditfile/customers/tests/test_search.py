@@ -299,3 +299,95 @@ def test_it_gives_the_same_first_page_for_broad_and_rare_terms(customers, monkey
         assert queryset.order_by().values("pk")[:10_001].count() == len(expected), q
         assert queryset.order_by().values("pk")[:3].count() == min(3, len(expected)), q
         assert len(queryset[:4]) == min(4, len(expected)), q
+
+
+def _spread(customers, org):
+    """Owners, lifecycles and regions spread over generated customers, as on the list page."""
+    from creditfile.customers.models import Region
+
+    places = list(Region.objects.filter(code__in=["310115", "320102", "320500"]))
+    if len(places) < 3:
+        places = [
+            Region.objects.create(code=code, name=code, level=3)
+            for code in ("310115", "320102", "320500")
+        ]
+    for i, customer in enumerate(customers):
+        Customer.objects.filter(pk=customer.pk).update(
+            owner=[org.alice, org.bob, None][i % 3],
+            lifecycle=["active", "active", "dormant", "prospect"][i % 4],
+            region=places[i % 5 % 3] if i % 5 else None,
+        )
+
+
+@pytest.mark.parametrize("walk_from", [0, 10**9])
+def test_it_pages_by_name_under_other_filters_exactly_as_a_scan_would(org, monkeypatch, walk_from):
+    from creditfile.customers import filters
+    from creditfile.customers.services import search
+
+    # 0: every fragment of 3+ characters is paged from its rarest 2-character window.
+    monkeypatch.setattr(search, "PAGE_WALK_FROM", walk_from)
+    monkeypatch.setattr(search, "_pg_gram_matches", lambda using, grams: 1)
+    customers = generate(300, seed=9)
+    _spread(customers, org)
+    form_filters = [
+        {},
+        {"lifecycle": "active"},
+        {"region": "320000", "lifecycle": "active"},
+        {"owner": org.alice.pk},
+        {"region": "310115"},
+    ]
+    queries = [
+        "科技",
+        "华信",
+        "有限公司",
+        "信息技术",
+        "华信科技",
+        "hxkj",
+        "华信 科技",
+        "Ab",
+        "tcl科技",
+    ]
+    for q in queries:
+        matching = brute_force(q)
+        for params in form_filters:
+            for user in (org.carl, org.alice):  # sees all; sees her own customers
+                form = filters.CustomerFilterForm({**params, "q": q}, user=user)
+                assert form.is_valid(), form.errors
+                visible = form.filter(visible_customers(user))
+                expected = sorted(
+                    (c.name, c.pk)
+                    for c in filters.CustomerFilterForm(params, user=user).filter(
+                        Customer.objects.all()
+                    )
+                    if c.pk in matching and (user == org.carl or c.owner_id == org.alice.pk)
+                )
+                for ordering, wanted in ((("name", "pk"), expected), (("-name", "-pk"), None)):
+                    wanted = expected if wanted is not None else expected[::-1]
+                    queryset = visible.order_by(*ordering)
+                    for start in (0, 7):
+                        page = list(queryset.values_list("name", "pk")[start : start + 7])
+                        assert page == wanted[start : start + 7], (q, params, user, ordering)
+
+
+def test_it_reads_a_sorted_page_of_a_fragment_from_the_name_ordered_grams(db):
+    from django.test.utils import CaptureQueriesContext
+
+    generate(60, seed=4)
+    with CaptureQueriesContext(connection) as queries:
+        list(search_customers(Customer.objects.filter(lifecycle="active"), "科技")[:5])
+    page_sql = queries.captured_queries[-1]["sql"]
+    assert "ORDER BY cf_b.name ASC, cf_b.customer_id ASC LIMIT 5" in page_sql
+
+
+def test_it_takes_the_count_of_a_lone_term_from_the_search(customers):
+    from django.test.utils import CaptureQueriesContext
+
+    from creditfile.customers.filters import capped_page
+
+    for q in ["科技", "华信科技", "hxkj", "13"]:
+        queryset = search_customers(Customer.objects.all(), q).order_by("name", "pk")
+        with CaptureQueriesContext(connection) as queries:
+            page = capped_page(queryset, 1, per_page=2, cap=50)
+        assert page.count == min(51, len(brute_force(q))), q
+        if connection.vendor == "sqlite" and q != "13":
+            assert not [s for s in queries.captured_queries if "COUNT(" in s["sql"].upper()], q

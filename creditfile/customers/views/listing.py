@@ -3,6 +3,7 @@
 import tempfile
 
 from django.core.exceptions import PermissionDenied
+from django.forms import ModelChoiceField
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import path
@@ -21,6 +22,33 @@ LIFECYCLE_BADGES = {"active": "ok", "dormant": "warn", "lost": "bad", "blacklist
 LIST_RELATED = ("region__parent__parent", "industry", "owner")
 
 
+def _filter_controls(form: CustomerFilterForm) -> list[dict]:
+    """The visible filter fields, with the options of each drop-down as plain pairs.
+
+    The template writes the <select>s itself: Django's widgets render one template per
+    option, which cost more than all the page's queries together.
+    """
+    controls = []
+    for field in form.visible_fields():
+        choices = getattr(field.field, "choices", None)
+        options = None
+        if isinstance(field.field, ModelChoiceField):
+            # Listing the queryset directly: iterating the field's choices would open a
+            # server-side cursor on PostgreSQL (three round trips per drop-down).
+            model_field = field.field
+            key = model_field.to_field_name or "pk"
+            options = [("", str(model_field.empty_label))] if model_field.empty_label else []
+            options += [
+                (str(getattr(obj, key)), model_field.label_from_instance(obj))
+                for obj in model_field.queryset
+            ]
+        elif choices is not None:
+            options = [(str(value), label) for value, label in choices]
+        value = field.value() if form.is_bound else field.initial
+        controls.append({"field": field, "options": options, "value": str(value or "")})
+    return controls
+
+
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None, user=request.user)
@@ -32,6 +60,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     sort = form.chosen_sort
     context = {
         "form": form,
+        "region_value": (form["region"].value() or "") if form.is_bound else "",
+        "controls": _filter_controls(form) if not request.htmx else [],
         "page": page,
         "sort": sort,
         "sort_columns": {
