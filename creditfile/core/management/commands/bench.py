@@ -17,13 +17,14 @@ def _bench_package():
     except ImportError:
         # Installed as a console script, the source tree is not on sys.path.
         sys.path.insert(0, str(settings.PACKAGE_DIR.parent))
+    import bench.rescore
     import bench.search
 
     return bench
 
 
 class Command(BaseCommand):
-    help = "性能基准测试 Performance benchmarks: creditfile bench search …"
+    help = "性能基准测试 Performance benchmarks: creditfile bench search|rescore …"
 
     def add_arguments(self, parser):
         benchmarks = parser.add_subparsers(dest="benchmark", required=True)
@@ -40,23 +41,63 @@ class Command(BaseCommand):
         )
         search.add_argument("--queries", type=int, default=200, help="timed runs per row")
         search.add_argument("--json", dest="json_path", help="also write the results here")
+        search.add_argument(
+            "--only",
+            action="append",
+            dest="only",
+            help="repeatable; measure only the rows whose kind starts with this (e.g. list_rep)",
+        )
         search.add_argument("--worker", action="store_true", help="(internal) measure this DB")
+        rescore = benchmarks.add_parser(
+            "rescore", help="全部客户重新评分 rescore every customer (scorecard + sanctions)"
+        )
+        rescore.add_argument("--customers", type=int, default=50_000)
+        rescore.add_argument("--seed", type=int, default=1)
+        rescore.add_argument(
+            "--database-url",
+            action="append",
+            dest="database_urls",
+            help="repeatable; sqlite:////DATA/DIR or postgres://…; default: the configured one",
+        )
+        rescore.add_argument("--runs", type=int, default=1, help="timed runs per database")
+        rescore.add_argument("--json", dest="json_path", help="also write the results here")
+        rescore.add_argument("--worker", action="store_true", help="(internal) measure this DB")
 
     def handle(self, *args, benchmark, **options):
         bench = _bench_package()
         if benchmark == "search":
             self._search(bench, **options)
+        elif benchmark == "rescore":
+            self._rescore(bench, **options)
 
-    def _search(self, bench, customers, seed, database_urls, queries, json_path, worker, **_):
-        if customers < 1 or queries < 1:
-            raise CommandError("--customers and --queries must be at least 1.")
+    def _rescore(self, bench, customers, seed, database_urls, runs, json_path, worker, **_):
+        if customers < 1 or runs < 1:
+            raise CommandError("--customers and --runs must be at least 1.")
         if worker:
-            report = bench.search.worker(customers, seed, queries)
+            report = bench.rescore.worker(customers, seed, runs)
             self.stdout.write(json.dumps(report, ensure_ascii=False))
             return
         urls = database_urls or [bench.datasets.current_target_url()]
         try:
-            reports = bench.search.run(self.stdout, customers, seed, urls, queries)
+            reports = bench.rescore.run(self.stdout, customers, seed, urls, runs)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        if json_path:
+            with open(json_path, "w", encoding="utf-8") as out:
+                json.dump(reports, out, ensure_ascii=False, indent=2)
+
+    def _search(
+        self, bench, customers, seed, database_urls, queries, json_path, worker, only=None, **_
+    ):
+        if customers < 1 or queries < 1:
+            raise CommandError("--customers and --queries must be at least 1.")
+        if worker:
+            report = bench.search.worker(customers, seed, queries, only)
+            self.stdout.write(json.dumps(report, ensure_ascii=False))
+            return
+        urls = database_urls or [bench.datasets.current_target_url()]
+        try:
+            reports = bench.search.run(self.stdout, customers, seed, urls, queries, only)
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
         if json_path:
