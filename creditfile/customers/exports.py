@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -27,26 +27,26 @@ CENT = Decimal("0.01")
 
 # Columns shown by the export, each: header msgid, width, number format, value of a customer.
 COLUMNS = [
-    (N_("客户名称"), 36, None, lambda c: c.name),
-    (N_("统一社会信用代码"), 22, None, lambda c: c.uscc or ""),
-    (N_("客户类别"), 10, None, lambda c: c.get_kind_display()),
-    (N_("地区"), 24, None, lambda c: c.region.full_name if c.region_id else ""),
-    (N_("行业"), 16, None, lambda c: c.industry.name if c.industry_id else ""),
-    (N_("负责销售代表"), 12, None, lambda c: str(c.owner) if c.owner_id else ""),
-    (N_("所属部门"), 14, None, lambda c: c.department.name if c.department_id else ""),
-    (N_("信用等级"), 9, None, lambda c: c.credit_grade),
-    (N_("销量等级"), 10, None, lambda c: c.get_volume_grade_display()),
-    (N_("客户状态"), 10, None, lambda c: c.get_lifecycle_display()),
-    (N_("完整度（%）"), 10, "0", lambda c: c.completeness),
-    (N_("注册资本（元）"), 18, MONEY_FORMAT, lambda c: _money(c.registered_capital)),
-    (N_("年销售额（元）"), 18, MONEY_FORMAT, lambda c: _money(c.annual_sales)),
-    (N_("成立日期"), 12, DATE_FORMAT, lambda c: c.established_on),
-    (N_("首次交易日期"), 12, DATE_FORMAT, lambda c: c.first_trade_on),
-    (N_("最近拜访日期"), 12, DATE_FORMAT, lambda c: c.last_visit_on),
-    (N_("档案更新时间"), 17, DATETIME_FORMAT, lambda c: _local(c.file_updated_at)),
-    (N_("档案时效"), 24, None, lambda c: stale_reason(c)),
-    (N_("电话"), 16, None, lambda c: c.phone),
-    (N_("办公地址"), 40, None, lambda c: c.office_address or c.registered_address),
+    (gettext_noop("客户名称"), 36, None, lambda c: c.name),
+    (gettext_noop("统一社会信用代码"), 22, None, lambda c: c.uscc or ""),
+    (gettext_noop("客户类别"), 10, None, lambda c: c.get_kind_display()),
+    (gettext_noop("地区"), 24, None, lambda c: c.region.full_name if c.region_id else ""),
+    (gettext_noop("行业"), 16, None, lambda c: c.industry.name if c.industry_id else ""),
+    (gettext_noop("负责销售代表"), 12, None, lambda c: str(c.owner) if c.owner_id else ""),
+    (gettext_noop("所属部门"), 14, None, lambda c: c.department.name if c.department_id else ""),
+    (gettext_noop("信用等级"), 9, None, lambda c: c.credit_grade),
+    (gettext_noop("销量等级"), 10, None, lambda c: c.get_volume_grade_display()),
+    (gettext_noop("客户状态"), 10, None, lambda c: c.get_lifecycle_display()),
+    (gettext_noop("完整度（%）"), 10, "0", lambda c: c.completeness),
+    (gettext_noop("注册资本（元）"), 18, MONEY_FORMAT, lambda c: _money(c.registered_capital)),
+    (gettext_noop("年销售额（元）"), 18, MONEY_FORMAT, lambda c: _money(c.annual_sales)),
+    (gettext_noop("成立日期"), 12, DATE_FORMAT, lambda c: c.established_on),
+    (gettext_noop("首次交易日期"), 12, DATE_FORMAT, lambda c: c.first_trade_on),
+    (gettext_noop("最近拜访日期"), 12, DATE_FORMAT, lambda c: c.last_visit_on),
+    (gettext_noop("档案更新时间"), 17, DATETIME_FORMAT, lambda c: _local(c.file_updated_at)),
+    (gettext_noop("档案时效"), 24, None, lambda c: stale_reason(c)),
+    (gettext_noop("电话"), 16, None, lambda c: c.phone),
+    (gettext_noop("办公地址"), 40, None, lambda c: c.office_address or c.registered_address),
 ]
 RELATED = ("region__parent__parent", "industry", "owner", "department")
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from creditfile.core.models import Company
@@ -174,17 +174,17 @@ def _severity(rule, grade: str, grades: Sequence[str]) -> tuple:
 
 
 def _describe(summary, rules) -> str:
-    facts = _g("逾期超过30天%(over30)s次、超过90天%(over90)s次、最长逾期%(longest)s天") % {
+    facts = gettext("逾期超过30天%(over30)s次、超过90天%(over90)s次、最长逾期%(longest)s天") % {
         "over30": _fact(summary, "times_late_over_30"),
         "over90": _fact(summary, "times_late_over_90"),
         "longest": _fact(summary, "max_days_late"),
     }
     if _fact(summary, "malicious_default"):
-        facts += _g("、恶意拖欠")
+        facts += gettext("、恶意拖欠")
     period_end = summary.get("period_end") if isinstance(summary, Mapping) else None
     period_end = period_end or getattr(summary, "period_end", None)
     if period_end:
-        facts = _g("截至%(date)s的12个月：") % {"date": period_end} + facts
+        facts = gettext("截至%(date)s的12个月：") % {"date": period_end} + facts
     names = "；".join(str(rule.name) for rule in rules)
     return f"{names}（{facts}）"[:300]
 
@@ -457,7 +457,7 @@ def propose_sanctions(as_of: datetime.date | None = None, customers=None, user=N
             ).update(
                 state=ProposalState.DISMISSED,
                 decided_at=timezone.now(),
-                decision_note=_g("已被新的惩戒建议取代。"),
+                decision_note=gettext("已被新的惩戒建议取代。"),
             )
         GradeChangeProposal.objects.bulk_create(new_rows)
         counts["proposals"] = len(new_rows)
@@ -539,7 +539,7 @@ def accept_proposal(proposal: GradeChangeProposal, user, note: str = "") -> Grad
         _raise_refusal(proposal, grades, lines, customer)
         now = timezone.now()
         fresh = _claim(GradeChangeProposal, proposal.pk, ProposalState.PROPOSED, decided_at=now)
-        reason = _g("被等级调整建议 #%(pk)s 替代：%(reason)s") % {
+        reason = gettext("被等级调整建议 #%(pk)s 替代：%(reason)s") % {
             "pk": fresh.pk,
             "reason": fresh.reason,
         }
@@ -564,7 +564,7 @@ def accept_proposal(proposal: GradeChangeProposal, user, note: str = "") -> Grad
             Measure.objects.create(
                 customer=customer,
                 kind=MeasureKind.CASH_ON_DELIVERY,
-                reason=_g("采纳等级调整建议 #%(pk)s：%(reason)s")
+                reason=gettext("采纳等级调整建议 #%(pk)s：%(reason)s")
                 % {"pk": fresh.pk, "reason": fresh.reason},
                 decided_by=user,
                 decided_on=today,
@@ -845,7 +845,7 @@ def approve_blacklist(entry: BlacklistEntry, user, note: str = "") -> BlacklistE
         lines = CreditLine.objects.select_for_update().filter(
             customer=customer, status=LineStatus.ACTIVE, cash_on_delivery=False
         )
-        reason = _g("列入黑名单 #%(pk)s，改为即时清结") % {"pk": fresh.pk}
+        reason = gettext("列入黑名单 #%(pk)s，改为即时清结") % {"pk": fresh.pk}
         for old in lines:
             _supersede(old, user, reason, None, None, "", None, True)
     entry.refresh_from_db()
@@ -912,7 +912,7 @@ def approve_lift(entry: BlacklistEntry, user, note: str = "") -> BlacklistEntry:
         ):
             measure.ended_on = today
             measure.ended_by = user
-            measure.end_reason = _g("黑名单已解除：%(reason)s") % {"reason": fresh.lift_reason}
+            measure.end_reason = gettext("黑名单已解除：%(reason)s") % {"reason": fresh.lift_reason}
             measure.save()
     entry.refresh_from_db()
     return entry
@@ -930,7 +930,9 @@ def reject_lift(entry: BlacklistEntry, user, note: str) -> BlacklistEntry:
             raise forbidden(_("解除申请须由申请人以外的人审批。"))
         fresh.state = BlacklistState.LISTED
         fresh.decision_note = "\n".join(
-            filter(None, [fresh.decision_note, _g("解除申请被驳回：%(note)s") % {"note": note}])
+            filter(
+                None, [fresh.decision_note, gettext("解除申请被驳回：%(note)s") % {"note": note}]
+            )
         )
         fresh.save()
     entry.refresh_from_db()

@@ -17,9 +17,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop as noop
 
 from creditfile.credit.choices import Direction, LimitBasis
 from creditfile.credit.models import Evaluation, EvaluationFactor
@@ -48,11 +47,27 @@ MAX_POINTS = Decimal(100)
 
 # Machine-checked credit standards of GradeTerms.conditions: (input, test, label).
 CONDITIONS = {
-    "min_years_in_business": ("years_in_business", "min", noop("经营年限不少于 %(required)s")),
-    "min_registered_capital": ("registered_capital", "min", noop("注册资本不少于 %(required)s")),
-    "max_debt_ratio": ("debt_ratio", "max", noop("资产负债率不高于 %(required)s")),
-    "requires_audited_statement": ("statement_audited", "true", noop("提供经审计的财务报表")),
-    "max_average_days_late": ("average_days_late", "max", noop("加权平均逾期不超过 %(required)s")),
+    "min_years_in_business": (
+        "years_in_business",
+        "min",
+        gettext_noop("经营年限不少于 %(required)s"),
+    ),
+    "min_registered_capital": (
+        "registered_capital",
+        "min",
+        gettext_noop("注册资本不少于 %(required)s"),
+    ),
+    "max_debt_ratio": ("debt_ratio", "max", gettext_noop("资产负债率不高于 %(required)s")),
+    "requires_audited_statement": (
+        "statement_audited",
+        "true",
+        gettext_noop("提供经审计的财务报表"),
+    ),
+    "max_average_days_late": (
+        "average_days_late",
+        "max",
+        gettext_noop("加权平均逾期不超过 %(required)s"),
+    ),
 }
 
 
@@ -89,12 +104,12 @@ UNITS = {
 def show_value(key: str, value) -> str:
     """An input as the evaluation screen shows it, e.g. 58.3% or 1,250万元."""
     if value is None:
-        return gettext_now("缺少资料")
+        return gettext("缺少资料")
     kind = INPUTS.get(key, ("", "text"))[1]
     if kind == "choice":
         return str(JUDGEMENT_CHOICES.get(value, value))
     if kind == "flag":
-        return gettext_now("是") if value else gettext_now("否")
+        return gettext("是") if value else gettext("否")
     if kind in ("text", "date"):
         return str(value)
     number = Decimal(str(value))
@@ -113,7 +128,7 @@ def _band_label(kind: str, low: Decimal | None, high: Decimal | None) -> str:
         return f"≥{num(low)}{unit}"
     if high is not None:
         return f"<{num(high)}{unit}"
-    return gettext_now("全部")
+    return gettext("全部")
 
 
 # --- the engine -----------------------------------------------------------------------
@@ -184,15 +199,13 @@ class CompiledFactor:
                 label = raw.get("label") or _band_label(self.kind, low, high)
                 self.bands.append(Band(low, high, None, points, label))
         self.choice_labels = {key: str(label) for key, label in JUDGEMENT_CHOICES.items()}
-        self.flag_labels = (gettext_now("否"), gettext_now("是"))
-        self.missing_text = gettext_now("缺少资料")
-        self.outside_text = gettext_now("%(label)s %(value)s 不在任何分档内，按缺少资料计")
+        self.flag_labels = (gettext("否"), gettext("是"))
+        self.missing_text = gettext("缺少资料")
+        self.outside_text = gettext("%(label)s %(value)s 不在任何分档内，按缺少资料计")
         if self.direction == Direction.CATEGORY:
-            self.reason_text = gettext_now("%(label)s %(value)s，得 %(points)s 分")
+            self.reason_text = gettext("%(label)s %(value)s，得 %(points)s 分")
         else:
-            self.reason_text = gettext_now(
-                "%(label)s %(value)s，落在 %(band)s 档，得 %(points)s 分"
-            )
+            self.reason_text = gettext("%(label)s %(value)s，落在 %(band)s 档，得 %(points)s 分")
         self._memo: dict = {}
 
     def weighted(self, points: Decimal) -> Decimal:
@@ -295,9 +308,7 @@ class Engine:
         key = message if isinstance(message, str) else id(message)  # lazy: module constants
         text = self._texts.get(key)
         if text is None:
-            text = self._texts[key] = (
-                gettext_now(message) if isinstance(message, str) else str(message)
-            )
+            text = self._texts[key] = gettext(message) if isinstance(message, str) else str(message)
         return text
 
     @classmethod
@@ -475,11 +486,11 @@ def validate_scorecard(scorecard) -> None:
     factors = list(scorecard.factors.all())
     problems = []
     if not factors:
-        problems.append(gettext_now("评分卡没有评分因素。"))
+        problems.append(gettext("评分卡没有评分因素。"))
     total = sum((Decimal(f.weight) for f in factors), Decimal(0))
     if total != HUNDRED:
         problems.append(
-            gettext_now("各因素权重之和应为100，现为 %(total)s。") % {"total": _plain(total)}
+            gettext("各因素权重之和应为100，现为 %(total)s。") % {"total": _plain(total)}
         )
     for f in factors:
         problems += _factor_problems(f)
@@ -492,61 +503,61 @@ def _factor_problems(f) -> list[str]:
     problems = []
     name = f.label
 
-    def bad(message, **extra):
-        problems.append(f"{name}：" + gettext_now(message) % extra)
+    def flag_problem(message, **extra):
+        problems.append(f"{name}：" + gettext(message) % extra)
 
     if f.input_key not in INPUTS:
-        bad("未知的取值来源 %(key)s", key=f.input_key)
+        flag_problem("未知的取值来源 %(key)s", key=f.input_key)
     if Decimal(f.weight) < 0:
-        bad("权重不能为负数")
+        flag_problem("权重不能为负数")
     if not 0 <= Decimal(f.missing_points) <= MAX_POINTS:
-        bad("缺少资料时得分应在0–100之间")
+        flag_problem("缺少资料时得分应在0–100之间")
     if not f.bands:
-        bad("没有分档")
+        flag_problem("没有分档")
         return problems
     try:
         compiled = CompiledFactor(f)
     except (WorkflowError, AttributeError, TypeError):
-        bad("分档格式不正确")
+        flag_problem("分档格式不正确")
         return problems
     for band in compiled.bands:
         if not 0 <= band.points <= MAX_POINTS:
-            bad("得分应在0–100之间（%(band)s）", band=band.label)
+            flag_problem("得分应在0–100之间（%(band)s）", band=band.label)
     if f.direction == Direction.CATEGORY:
         values = [b.value for b in compiled.bands]
         if len(set(values)) != len(values):
-            bad("分类取值重复")
+            flag_problem("分类取值重复")
         return problems
     bands = sorted(compiled.bands, key=lambda b: (b.low is not None, b.low or 0))
     if bands[0].low is not None or bands[-1].high is not None:
-        bad("分档应覆盖全部取值（最低档无下限，最高档无上限）")
+        flag_problem("分档应覆盖全部取值（最低档无下限，最高档无上限）")
     for before, after in zip(bands, bands[1:], strict=False):
         if before.high is None or after.low is None or before.high != after.low:
-            bad("分档应首尾相接、互不重叠（%(a)s / %(b)s）", a=before.label, b=after.label)
+            flag_problem("分档应首尾相接、互不重叠（%(a)s / %(b)s）", a=before.label, b=after.label)
     for band in bands:
         if band.low is not None and band.high is not None and band.low >= band.high:
-            bad("分档下限应小于上限（%(band)s）", band=band.label)
+            flag_problem("分档下限应小于上限（%(band)s）", band=band.label)
     points = [b.points for b in bands]
     if f.direction == Direction.HIGHER_BETTER and points != sorted(points):
-        bad("方向为越高越好，分档得分应随取值升高而不降低")
+        flag_problem("方向为越高越好，分档得分应随取值升高而不降低")
     if f.direction == Direction.LOWER_BETTER and points != sorted(points, reverse=True):
-        bad("方向为越低越好，分档得分应随取值升高而不升高")
+        flag_problem("方向为越低越好，分档得分应随取值升高而不升高")
     return problems
 
 
 def _grade_band_problems(grade_bands) -> list[str]:
     if not grade_bands:
-        return [gettext_now("评分卡没有设置分数→等级。")]
+        return [gettext("评分卡没有设置分数→等级。")]
     try:
         scores = [Decimal(str(b["min_score"])) for b in grade_bands]
         grades = [str(b["grade"]) for b in grade_bands]
     except (KeyError, TypeError, InvalidOperation):
-        return [gettext_now("分数→等级格式不正确。")]
+        return [gettext("分数→等级格式不正确。")]
     problems = []
     if any(b >= a for a, b in zip(scores, scores[1:], strict=False)):
-        problems.append(gettext_now("分数→等级应按最低分从高到低排列。"))
+        problems.append(gettext("分数→等级应按最低分从高到低排列。"))
     if len(set(grades)) != len(grades) or not all(grades):
-        problems.append(gettext_now("分数→等级中的等级不能为空或重复。"))
+        problems.append(gettext("分数→等级中的等级不能为空或重复。"))
     return problems
 
 
