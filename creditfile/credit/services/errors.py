@@ -25,3 +25,11 @@ def forbidden(message) -> WorkflowError:
 def require_perm(user, perm: str, what) -> None:
     if not user.has_perm(perm):
         raise forbidden(_("您没有权限：%(what)s。") % {"what": what})
+
+
+def require_visible(user, customer_id: int) -> None:
+    """The credit rules act only on customers the user may see (customers' one visibility rule)."""
+    from creditfile.customers.services.visibility import visible_customers
+
+    if not visible_customers(user).filter(pk=customer_id).exists():
+        raise forbidden(_("您无权查看该客户的档案。"))

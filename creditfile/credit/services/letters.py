@@ -29,7 +29,11 @@ from creditfile.credit.models import (
     ReplyLetter,
 )
 from creditfile.credit.services import workflow
-from creditfile.credit.services.errors import WorkflowError, forbidden, require_perm
+from creditfile.credit.services.errors import (
+    WorkflowError,
+    require_perm,
+    require_visible,
+)
 
 S = ApplicationState
 
@@ -398,11 +402,8 @@ def can_generate(user, application: CreditApplication) -> bool:
 
 def generate_letter(application: CreditApplication, user, kind: str | None = None) -> ReplyLetter:
     """Fill in the template for the application's outcome and keep the text as sent."""
-    from creditfile.customers.services.visibility import visible_customers
-
     require_perm(user, "credit.add_replyletter", _("生成回复函"))
-    if not visible_customers(user).filter(pk=application.customer_id).exists():
-        raise forbidden(_("您无权查看该客户的档案。"))
+    require_visible(user, application.customer_id)
     application.refresh_from_db()
     if application.state not in workflow.LETTER_STATES:
         raise WorkflowError(

@@ -39,7 +39,12 @@ from creditfile.credit.models import (
     Evaluation,
     PaymentSummary,
 )
-from creditfile.credit.services.errors import WorkflowError, forbidden, require_perm
+from creditfile.credit.services.errors import (
+    WorkflowError,
+    forbidden,
+    require_perm,
+    require_visible,
+)
 
 OPEN = (ReviewState.DUE, ReviewState.IN_PROGRESS)
 CLOSED = (ReviewState.DONE, ReviewState.CANCELLED)
@@ -300,13 +305,6 @@ def get_review_for(user, pk) -> CreditReview:
 # --- Single reviews ---------------------------------------------------------------------------
 
 
-def _check_visible(user, customer) -> None:
-    from creditfile.customers.services.visibility import visible_customers
-
-    if not visible_customers(user).filter(pk=customer.pk).exists():
-        raise forbidden(_("您无权查看该客户的档案。"))
-
-
 def can_request(user) -> bool:
     """Credit staff, and the sales side who know the customer best, may ask for a review."""
     return user.has_perm("credit.add_creditreview") or user.has_perm("credit.add_creditapplication")
@@ -316,7 +314,7 @@ def request_review(customer, user, reason: str, due_on: datetime.date | None = N
     """临时复评 on demand (R-23 'any time'): one per customer and day."""
     if not can_request(user):
         raise forbidden(_("您没有权限：申请临时复评。"))
-    _check_visible(user, customer)
+    require_visible(user, customer.pk)
     if not (reason or "").strip():
         raise WorkflowError(_("请说明复评原因。"), "invalid", "reason")
     today = timezone.localdate()
@@ -578,7 +576,7 @@ def prepare_annual_report(
     from creditfile.credit.services.lines import credit_line_for
 
     require_perm(user, "credit.add_annualreviewreport", _("编制年审评价报告"))
-    _check_visible(user, review.customer)
+    require_visible(user, review.customer_id)
     _check_preparable(review)
     year = year or int(review.period[:4])
     facts = gather_year_facts([review.customer_id], year)[review.customer_id]

@@ -38,7 +38,12 @@ from creditfile.credit.models import (
     PaymentSummary,
     SanctionRule,
 )
-from creditfile.credit.services.errors import WorkflowError, forbidden, require_perm
+from creditfile.credit.services.errors import (
+    WorkflowError,
+    forbidden,
+    require_perm,
+    require_visible,
+)
 
 SOURCE = "sanction"
 # A rule punishes the facts of one 12-month window once: after its proposal was
@@ -481,13 +486,6 @@ def _same_target(a, b) -> bool:
 # Accepting and dismissing proposals -----------------------------------------------------
 
 
-def _check_visible(user, customer) -> None:
-    from creditfile.customers.services.visibility import visible_customers
-
-    if not visible_customers(user).filter(pk=customer.pk).exists():
-        raise forbidden(_("您无权查看该客户的档案。"))
-
-
 def _claim(model, pk, state, **claim):
     """Take the row for this decision, or fail if someone else was faster."""
     row = model.objects.select_for_update().get(pk=pk)
@@ -525,7 +523,7 @@ def accept_proposal(proposal: GradeChangeProposal, user, note: str = "") -> Grad
     from creditfile.credit.services.policy import grades_best_first, policy_in_force, terms_for
 
     require_perm(user, "credit.grant_credit", _("调整授信"))
-    _check_visible(user, proposal.customer)
+    require_visible(user, proposal.customer_id)
     today = timezone.localdate()
     with transaction.atomic():
         policy = policy_in_force(today)
@@ -635,7 +633,7 @@ def _supersede(old, user, reason, policy, terms, to_grade, to_limit, cash) -> Cr
 
 def dismiss_proposal(proposal: GradeChangeProposal, user, note: str) -> GradeChangeProposal:
     require_perm(user, "credit.grant_credit", _("处理等级调整建议"))
-    _check_visible(user, proposal.customer)
+    require_visible(user, proposal.customer_id)
     note = (note or "").strip()
     if not note:
         raise WorkflowError(_("驳回建议时必须说明理由。"), "invalid", "note")
@@ -679,7 +677,7 @@ def impose_measure(
     effective_from: datetime.date | None = None,
 ) -> Measure:
     require_perm(user, "credit.add_measure", _("采取惩戒措施"))
-    _check_visible(user, customer)
+    require_visible(user, customer.pk)
     if kind not in MeasureKind.values:
         raise WorkflowError(_("无效的措施类型。"), "invalid", "kind")
     reason = (reason or "").strip()
@@ -711,7 +709,7 @@ def end_measure(
     measure: Measure, user, reason: str, ended_on: datetime.date | None = None
 ) -> Measure:
     require_perm(user, "credit.change_measure", _("解除惩戒措施"))
-    _check_visible(user, measure.customer)
+    require_visible(user, measure.customer_id)
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_("必须说明解除措施的理由。"), "invalid", "reason")
@@ -793,7 +791,7 @@ def propose_blacklist(
     customer, user, reason: str, evidence: str = "", evidence_files=()
 ) -> BlacklistEntry:
     require_perm(user, "credit.add_blacklistentry", _("提议列入黑名单"))
-    _check_visible(user, customer)
+    require_visible(user, customer.pk)
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_("必须说明列入黑名单的原因。"), "invalid", "reason")
@@ -816,7 +814,7 @@ def _check_second_person(user, other_id, message) -> None:
 def approve_blacklist(entry: BlacklistEntry, user, note: str = "") -> BlacklistEntry:
     """List the customer: credit sales stop and every active line turns cash on delivery."""
     _check_second_person(user, entry.proposed_by_id, _("列入黑名单须由提议人以外的人批准。"))
-    _check_visible(user, entry.customer)
+    require_visible(user, entry.customer_id)
     today = timezone.localdate()
     with transaction.atomic():
         fresh = _claim(
@@ -854,7 +852,7 @@ def approve_blacklist(entry: BlacklistEntry, user, note: str = "") -> BlacklistE
 
 def reject_blacklist(entry: BlacklistEntry, user, note: str) -> BlacklistEntry:
     _check_second_person(user, entry.proposed_by_id, _("黑名单提议须由提议人以外的人审批。"))
-    _check_visible(user, entry.customer)
+    require_visible(user, entry.customer_id)
     note = (note or "").strip()
     if not note:
         raise WorkflowError(_("驳回时必须说明理由。"), "invalid", "note")
@@ -874,7 +872,7 @@ def reject_blacklist(entry: BlacklistEntry, user, note: str) -> BlacklistEntry:
 
 def propose_lift(entry: BlacklistEntry, user, reason: str) -> BlacklistEntry:
     require_perm(user, "credit.change_blacklistentry", _("申请解除黑名单"))
-    _check_visible(user, entry.customer)
+    require_visible(user, entry.customer_id)
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_("申请解除黑名单必须说明理由。"), "invalid", "reason")
@@ -893,7 +891,7 @@ def propose_lift(entry: BlacklistEntry, user, reason: str) -> BlacklistEntry:
 def approve_lift(entry: BlacklistEntry, user, note: str = "") -> BlacklistEntry:
     """Lift the listing and end its stop on credit sales; credit itself needs a new application."""
     _check_second_person(user, entry.lift_proposed_by_id, _("解除黑名单须由申请人以外的人批准。"))
-    _check_visible(user, entry.customer)
+    require_visible(user, entry.customer_id)
     today = timezone.localdate()
     with transaction.atomic():
         fresh = _claim(
@@ -920,7 +918,7 @@ def approve_lift(entry: BlacklistEntry, user, note: str = "") -> BlacklistEntry:
 
 def reject_lift(entry: BlacklistEntry, user, note: str) -> BlacklistEntry:
     _check_second_person(user, entry.lift_proposed_by_id, _("解除申请须由申请人以外的人审批。"))
-    _check_visible(user, entry.customer)
+    require_visible(user, entry.customer_id)
     note = (note or "").strip()
     if not note:
         raise WorkflowError(_("驳回时必须说明理由。"), "invalid", "note")
@@ -989,7 +987,7 @@ def record_breach(user, **fields) -> OwnBreach:
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
     if fields.get("customer") is not None:
-        _check_visible(user, fields["customer"])
+        require_visible(user, fields["customer"].pk)
     breach = OwnBreach(recorded_by=user, **fields)
     _validate_breach(breach)
     breach.save()
@@ -1004,7 +1002,7 @@ def update_breach(breach: OwnBreach, user, **fields) -> OwnBreach:
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
     if fields.get("customer") is not None:
-        _check_visible(user, fields["customer"])
+        require_visible(user, fields["customer"].pk)
     for name, value in fields.items():
         setattr(breach, name, value)
     _validate_breach(breach)
