@@ -35,7 +35,12 @@ from creditfile.credit.models import (
     PreContractReview,
     SiteSurvey,
 )
-from creditfile.credit.services.errors import WorkflowError, forbidden, require_perm
+from creditfile.credit.services.errors import (
+    WorkflowError,
+    forbidden,
+    require_perm,
+    require_visible,
+)
 
 S = ApplicationState
 OPEN_STATES = (
@@ -106,13 +111,6 @@ def _require_state(application, *states) -> None:
         )
 
 
-def _check_customer_visible(user, customer) -> None:
-    from creditfile.customers.services.visibility import visible_customers
-
-    if not visible_customers(user).filter(pk=customer.pk).exists():
-        raise forbidden(_("您无权查看该客户的档案。"))
-
-
 def _next_number() -> str:
     year = timezone.localdate().year
     prefix = f"XS{year}-"
@@ -143,7 +141,7 @@ def create_application(
 ) -> CreditApplication:
     """Step 1 信用申请, as a draft the requester can still correct before submitting."""
     require_perm(user, "credit.add_creditapplication", _("提交信用申请"))
-    _check_customer_visible(user, customer)
+    require_visible(user, customer.pk)
     if requested_limit is None or requested_limit <= 0:
         raise WorkflowError(_("申请额度必须大于0。"), "invalid", "requested_limit")
     if kind == ApplicationKind.TEMPORARY and not temporary_until:
@@ -190,7 +188,7 @@ def create_application(
 
 
 def _require_requester_side(user, application) -> None:
-    if user.pk != application.requested_by_id and not user.has_perm("credit.grant_credit"):
+    if not is_requester_side(user, application):
         raise forbidden(_("只有申请人或信用管理部门可以执行此操作。"))
 
 
@@ -203,7 +201,7 @@ def submit(application, user, comment: str = "", attachments=()) -> CreditApplic
 def record_refusal(customer, user, *, application=None, **fields) -> CustomerRefusal:
     """R-20: the customer refused to file; sales records who and why, with their manager's view."""
     require_perm(user, "credit.add_customerrefusal", _("记录客户拒绝申请"))
-    _check_customer_visible(user, customer)
+    require_visible(user, customer.pk)
     if not (fields.get("refused_by_person") or "").strip():
         raise WorkflowError(_("请填写客户方拒绝人。"), "invalid", "refused_by_person")
     if not (fields.get("reason") or "").strip():
@@ -272,7 +270,7 @@ def complete_refusal_follow_up(
 ) -> CustomerRefusal:
     """The follow-up the credit manager asked for is done; the refusal leaves the work queue."""
     require_perm(user, "credit.change_customerrefusal", _("记录跟进完成"))
-    _check_customer_visible(user, refusal.customer)
+    require_visible(user, refusal.customer_id)
     done_on = done_on or timezone.localdate()
     if not refusal.decided_at or not refusal.follow_up_due:
         raise WorkflowError(_("该记录没有待跟进的后续行动。"))
@@ -345,7 +343,7 @@ def save_collection_item(
         "credit.add_collectionitem" if adding else "credit.change_collectionitem",
         _("信用信息采集"),
     )
-    _check_customer_visible(user, application.customer)
+    require_visible(user, application.customer_id)
     if not adding and item.application_id != application.pk:
         raise WorkflowError(_("该采集项不属于此申请。"), "invalid")
     unknown = set(fields) - set(COLLECTION_FIELDS)
@@ -639,3 +637,90 @@ def record_step_note(application, user, action: str, comment: str, attachments=(
     )
     if attachments:
         step.attachments.set(attachments)
+
+
+# Which step is open to whom ---------------------------------------------------------------
+
+
+def is_requester_side(user, application) -> bool:
+    return user.pk == application.requested_by_id or user.has_perm("credit.grant_credit")
+
+
+def _has_any_perm(user, *perms: str) -> bool:
+    return any(user.has_perm(p) for p in perms)
+
+
+def _can_decide(user, application) -> bool:
+    from creditfile.credit.services.approval import can_decide
+
+    return can_decide(user, application)
+
+
+def may_fill_evaluation_form(user, application) -> bool:
+    if application.state != S.EVALUATING or not user.has_perm("credit.change_creditapplication"):
+        return False
+    # Sales fill the form; finance only reviews it.
+    return not (
+        user.has_perm("credit.score_application")
+        and not user.has_perm("credit.add_creditapplication")
+    )
+
+
+def may_score(user, application) -> bool:
+    return (
+        application.state == S.EVALUATING
+        and user.has_perm("credit.score_application")
+        and bool(application.evaluation_form)
+        and user.pk not in (application.requested_by_id, application.evaluation_form_by_id)
+    )
+
+
+# The screens offer a step only when its guard holds; the step's function re-checks
+# everything itself (and says why when refused), so a stale page cannot slip past.
+STEP_GUARDS = {
+    "submit": lambda u, a: (
+        a.state == S.DRAFT
+        and u.has_perm("credit.change_creditapplication")
+        and is_requester_side(u, a)
+    ),
+    "refuse": lambda u, a: (
+        a.state in (S.DRAFT, S.SUBMITTED) and u.has_perm("credit.add_customerrefusal")
+    ),
+    "decide-refusal": lambda u, a: (
+        a.state == S.REFUSED and u.has_perm("credit.approve_application")
+    ),
+    "investigate": lambda u, a: (
+        a.state == S.SUBMITTED and u.has_perm("credit.change_collectionitem")
+    ),
+    "site-survey": lambda u, a: (
+        a.state in COLLECTION_STATES and u.has_perm("credit.change_sitesurvey")
+    ),
+    "pre-contract": lambda u, a: (
+        a.state in COLLECTION_STATES and u.has_perm("credit.change_precontractreview")
+    ),
+    "complete-investigation": lambda u, a: (
+        a.state == S.INVESTIGATING and u.has_perm("credit.change_collectionitem")
+    ),
+    "evaluation-form": may_fill_evaluation_form,
+    "score": may_score,
+    "submit-for-approval": lambda u, a: (
+        a.state == S.EVALUATING
+        and bool(a.scored_by_id)
+        and _has_any_perm(u, "credit.score_application", "credit.grant_credit")
+    ),
+    "decide": lambda u, a: a.state == S.APPROVING and _can_decide(u, a),
+    "request-info": lambda u, a: a.state == S.APPROVING and _can_decide(u, a),
+    "resume": lambda u, a: (
+        a.state == S.INFO_REQUESTED and u.has_perm("credit.change_collectionitem")
+    ),
+    "grant": lambda u, a: (
+        a.state in (S.APPROVED, S.PARTLY_APPROVED) and u.has_perm("credit.grant_credit")
+    ),
+    "note": lambda u, a: u.has_perm("credit.change_creditapplication"),
+    "withdraw": lambda u, a: a.state in OPEN_STATES and is_requester_side(u, a),
+}
+
+
+def may_take(user, application, step: str) -> bool:
+    guard = STEP_GUARDS.get(step)
+    return bool(guard and guard(user, application))

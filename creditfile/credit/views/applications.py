@@ -335,14 +335,6 @@ class Action:
     sensitive: bool = False  # asks for the password again first (core/sudo.py)
 
 
-def _perm(user, *perms: str) -> bool:
-    return any(user.has_perm(p) for p in perms)
-
-
-def _requester_side(user, application) -> bool:
-    return user.pk == application.requested_by_id or user.has_perm("credit.grant_credit")
-
-
 def _refusal(application) -> CustomerRefusal | None:
     return CustomerRefusal.objects.filter(application=application).first()
 
@@ -466,23 +458,9 @@ def _run_note(request, application, form):
     return _("已添加备注。")
 
 
-def _can_fill_evaluation_form(user, application) -> bool:
-    if application.state != S.EVALUATING or not user.has_perm("credit.change_creditapplication"):
-        return False
-    # Sales fill the form; finance only reviews it (the service says the same).
-    return not (
-        user.has_perm("credit.score_application")
-        and not user.has_perm("credit.add_creditapplication")
-    )
-
-
-def _can_score(user, application) -> bool:
-    return (
-        application.state == S.EVALUATING
-        and user.has_perm("credit.score_application")
-        and bool(application.evaluation_form)
-        and user.pk not in (application.requested_by_id, application.evaluation_form_by_id)
-    )
+def _guard(step: str) -> Callable:
+    """The service's rule for who may take `step` now (workflow.STEP_GUARDS)."""
+    return lambda user, application: workflow.may_take(user, application, step)
 
 
 ACTIONS: dict[str, Action] = {
@@ -493,41 +471,35 @@ ACTIONS: dict[str, Action] = {
             gettext_lazy("提交申请"),
             credit_forms.CommentForm,
             _run_submit,
-            lambda u, a: (
-                a.state == S.DRAFT
-                and u.has_perm("credit.change_creditapplication")
-                and _requester_side(u, a)
-            ),
+            _guard("submit"),
         ),
         Action(
             "refuse",
             gettext_lazy("记录客户拒绝申请"),
             credit_forms.RefusalForm,
             _run_refuse,
-            lambda u, a: (
-                a.state in (S.DRAFT, S.SUBMITTED) and u.has_perm("credit.add_customerrefusal")
-            ),
+            _guard("refuse"),
         ),
         Action(
             "decide-refusal",
             gettext_lazy("信用经理处理意见"),
             credit_forms.RefusalDecisionForm,
             _run_decide_refusal,
-            lambda u, a: a.state == S.REFUSED and u.has_perm("credit.approve_application"),
+            _guard("decide-refusal"),
         ),
         Action(
             "investigate",
             gettext_lazy("开始信用调查"),
             credit_forms.CommentForm,
             _run_investigate,
-            lambda u, a: a.state == S.SUBMITTED and u.has_perm("credit.change_collectionitem"),
+            _guard("investigate"),
         ),
         Action(
             "site-survey",
             gettext_lazy("现场调查表"),
             credit_forms.SiteSurveyForm,
             _run_site_survey,
-            lambda u, a: a.state in COLLECTION_STATES and u.has_perm("credit.change_sitesurvey"),
+            _guard("site-survey"),
             instance=lambda a: SiteSurvey.objects.filter(application=a).first(),
             initial=lambda a: {"visited_on": timezone.localdate()},
         ),
@@ -536,9 +508,7 @@ ACTIONS: dict[str, Action] = {
             gettext_lazy("合同签订前评审"),
             credit_forms.PreContractReviewForm,
             _run_pre_contract,
-            lambda u, a: (
-                a.state in COLLECTION_STATES and u.has_perm("credit.change_precontractreview")
-            ),
+            _guard("pre-contract"),
             instance=lambda a: PreContractReview.objects.filter(application=a).first(),
         ),
         Action(
@@ -546,14 +516,14 @@ ACTIONS: dict[str, Action] = {
             gettext_lazy("完成信用调查"),
             credit_forms.CommentForm,
             _run_complete,
-            lambda u, a: a.state == S.INVESTIGATING and u.has_perm("credit.change_collectionitem"),
+            _guard("complete-investigation"),
         ),
         Action(
             "evaluation-form",
             gettext_lazy("客户信用评估表"),
             credit_forms.EvaluationForm,
             _run_evaluation_form,
-            _can_fill_evaluation_form,
+            _guard("evaluation-form"),
             initial=lambda a: (
                 a.evaluation_form or {"expected_annual_purchases": a.expected_annual_purchases}
             ),
@@ -563,25 +533,21 @@ ACTIONS: dict[str, Action] = {
             gettext_lazy("财务审核评分"),
             credit_forms.ScoreForm,
             _run_score,
-            _can_score,
+            _guard("score"),
         ),
         Action(
             "submit-for-approval",
             gettext_lazy("提交信用审批"),
             credit_forms.CommentForm,
             _run_submit_for_approval,
-            lambda u, a: (
-                a.state == S.EVALUATING
-                and bool(a.scored_by_id)
-                and _perm(u, "credit.score_application", "credit.grant_credit")
-            ),
+            _guard("submit-for-approval"),
         ),
         Action(
             "decide",
             gettext_lazy("审批"),
             credit_forms.DecisionForm,
             _run_decide,
-            lambda u, a: a.state == S.APPROVING and approval.can_decide(u, a),
+            _guard("decide"),
             initial=lambda a: {"term_days": a.approved_term_days},
             sensitive=True,
         ),
@@ -590,23 +556,21 @@ ACTIONS: dict[str, Action] = {
             gettext_lazy("要求补充资料"),
             credit_forms.ReasonForm,
             _run_request_info,
-            lambda u, a: a.state == S.APPROVING and approval.can_decide(u, a),
+            _guard("request-info"),
         ),
         Action(
             "resume",
             gettext_lazy("补充调查"),
             credit_forms.CommentForm,
             _run_resume,
-            lambda u, a: a.state == S.INFO_REQUESTED and u.has_perm("credit.change_collectionitem"),
+            _guard("resume"),
         ),
         Action(
             "grant",
             gettext_lazy("授信生效"),
             credit_forms.GrantForm,
             _run_grant,
-            lambda u, a: (
-                a.state in (S.APPROVED, S.PARTLY_APPROVED) and u.has_perm("credit.grant_credit")
-            ),
+            _guard("grant"),
             initial=lambda a: {
                 "valid_from": timezone.localdate(),
                 "valid_until": a.temporary_until,
@@ -618,7 +582,7 @@ ACTIONS: dict[str, Action] = {
             gettext_lazy("添加备注或附件"),
             credit_forms.NoteForm,
             _run_note,
-            lambda u, a: u.has_perm("credit.change_creditapplication"),
+            _guard("note"),
             multipart=True,
             aliases={"attachments": "file"},
         ),
@@ -627,7 +591,7 @@ ACTIONS: dict[str, Action] = {
             gettext_lazy("撤回申请"),
             credit_forms.ReasonForm,
             _run_withdraw,
-            lambda u, a: a.state in workflow.OPEN_STATES and _requester_side(u, a),
+            _guard("withdraw"),
             danger=True,
         ),
     ]
