@@ -159,15 +159,12 @@ def clear_rescore_rows() -> None:
     """Remove what earlier runs wrote, so every run writes the same amount (untimed)."""
     from django.db import connection, transaction
 
-    from creditfile.credit.models import Evaluation, EvaluationFactor, GradeChangeProposal
+    from creditfile.credit.models import Evaluation, GradeChangeProposal
 
     proposal = GradeChangeProposal._meta.db_table
-    factor = EvaluationFactor._meta.db_table
     evaluation = Evaluation._meta.db_table
-    rescored = f"SELECT id FROM {evaluation} WHERE kind = 'rescore'"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {proposal} WHERE source IN ('rescore', 'sanction')")
-        cursor.execute(f"DELETE FROM {factor} WHERE evaluation_id IN ({rescored})")
         cursor.execute(f"DELETE FROM {evaluation} WHERE kind = 'rescore'")
 
 
@@ -266,7 +263,7 @@ def format_table(reports: list[dict]) -> str:
         lambda r: " · ".join(f"{v:.1f}" for v in r["runs"][-1]["phases"].values()),
     )
     row("evaluations written", last("evaluations"))
-    row("factor rows written", last("factors"))
+    row("factor scores (in the evaluation rows)", last("factors"))
     row("proposals written", last("proposals"))
     row("  of which from sanction rules", last("sanction_proposals"))
     row(

@@ -192,7 +192,9 @@ class EvaluationOut(EvaluationSummaryOut):
 
     @staticmethod
     def resolve_factors(obj):
-        return list(obj.factors.all())
+        from creditfile.credit.services.scoring import stored_factors
+
+        return stored_factors(obj)
 
 
 class RefusalOut(Schema):
@@ -1066,7 +1068,6 @@ def _evaluation_for(user, pk: int) -> Evaluation:
     evaluation = (
         Evaluation.objects.filter(customer__in=visible_customers(user), pk=pk)
         .select_related("scorecard", "policy", "scored_by", "filled_by")
-        .prefetch_related("factors")
         .first()
     )
     if evaluation is None:

@@ -12,7 +12,6 @@ from creditfile.credit.models.application import (
 )
 from creditfile.credit.models.evaluation import (
     Evaluation,
-    EvaluationFactor,
     ExternalRating,
     PaymentSummary,
 )
@@ -42,7 +41,6 @@ __all__ = [
     "CreditSecurity",
     "CustomerRefusal",
     "Evaluation",
-    "EvaluationFactor",
     "ExternalRating",
     "GradeChangeProposal",
     "GradePolicy",

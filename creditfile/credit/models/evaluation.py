@@ -10,7 +10,7 @@ _USER = settings.AUTH_USER_MODEL
 
 
 class Evaluation(models.Model):
-    """Inputs as they were, each factor's points and reason, total, grade, limit.
+    """Inputs as they were, each factor's band and points, total, grade, limit.
 
     Sales fills the evaluation form (`sales_form`, plus the judgement inputs finance
     cannot read from the file); finance reviews and scores it. A rescore by the batch
@@ -54,6 +54,10 @@ class Evaluation(models.Model):
     recommended_limit = MoneyField(_("建议额度（元）"))
     limit_explanation = models.TextField(_("额度计算说明"), blank=True)
     standard_failures = models.JSONField(_("未达到的信用标准"), default=list, blank=True)
+    # Per factor, in the scorecard's order: [code, index of the band it fell in or null,
+    # points]. Labels, weights and reasons are read from the frozen scorecard version
+    # (scoring.stored_factors): one row per evaluation, however many factors.
+    factor_scores = models.JSONField(_("各因素得分"), default=list, blank=True)
     filled_by = models.ForeignKey(
         _USER,
         verbose_name=_("填表人"),
@@ -81,29 +85,6 @@ class Evaluation(models.Model):
 
     def __str__(self):
         return f"{self.customer} {self.grade} {self.total_score}"
-
-
-class EvaluationFactor(models.Model):
-    evaluation = models.ForeignKey(
-        Evaluation, verbose_name=_("信用评估"), on_delete=models.CASCADE, related_name="factors"
-    )
-    code = models.CharField(_("代码"), max_length=40)
-    label = models.CharField(_("名称"), max_length=100)
-    group = models.CharField(_("类别"), max_length=20)
-    input_value = models.CharField(_("取值"), max_length=100, blank=True)
-    band = models.CharField(_("所在分档"), max_length=100, blank=True)
-    points = models.DecimalField(_("得分"), max_digits=5, decimal_places=2)
-    weight = models.DecimalField(_("权重（%）"), max_digits=5, decimal_places=2)
-    weighted = models.DecimalField(_("加权得分"), max_digits=6, decimal_places=2)
-    reason = models.CharField(_("说明"), max_length=300, blank=True)
-
-    class Meta:
-        verbose_name = _("评估因素得分")
-        verbose_name_plural = _("评估因素得分")
-        ordering = ["evaluation", "id"]
-
-    def __str__(self):
-        return f"{self.label} {self.points}"
 
 
 class ExternalRating(models.Model):

@@ -86,8 +86,12 @@ def activate(version, user, effective_from: datetime.date):
 
 
 def ensure_editable(version) -> None:
+    """Only drafts change, and only before anything was scored with them: an evaluation
+    reads its labels, weights and bands from the version it used (scoring.stored_factors)."""
     if version.status != VersionStatus.DRAFT:
         raise WorkflowError(_("已生效的版本不能修改，请复制为新版本后修改。"))
+    if version.evaluations.exists():
+        raise WorkflowError(_("已有信用评估使用此版本，不能修改，请复制为新版本后修改。"))
 
 
 @transaction.atomic

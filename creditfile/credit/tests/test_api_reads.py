@@ -24,6 +24,7 @@ from creditfile.credit.models import (
     TemporaryLimit,
 )
 from creditfile.credit.services import workflow
+from creditfile.credit.services.scoring import stored_factors
 from creditfile.credit.tests.test_api_workflow import (
     FORM,
     TODAY,
@@ -160,7 +161,7 @@ def test_it_explains_an_evaluation_factor_by_factor(api, org, customer):
     assert body["application_id"] == pk
     assert body["scorecard_version"] == evaluation.scorecard.version
     assert body["inputs"] == evaluation.inputs
-    rows = list(evaluation.factors.all())
+    rows = stored_factors(evaluation)
     assert [f["code"] for f in body["factors"]] == [r.code for r in rows]
     first = body["factors"][0]
     assert first["points"] == str(rows[0].points)

@@ -10,12 +10,12 @@ from creditfile.core.models import Company
 from creditfile.credit.models import (
     CreditLine,
     Evaluation,
-    EvaluationFactor,
     GradeChangeProposal,
     PaymentSummary,
     SanctionRule,
 )
 from creditfile.credit.services import rescore, scoring
+from creditfile.credit.services.scoring import stored_factors
 from creditfile.credit.services.scoring_inputs import gather_inputs
 from creditfile.credit.tests.test_scoring import AS_OF, JUDGEMENT, example_customer
 from creditfile.customers.testing import make_customer
@@ -73,8 +73,8 @@ def test_it_scores_every_customer_we_give_credit_to_and_proposes_the_changes(org
     assert steady.recommended_limit == Decimal("1668000.00")
     assert steady.scored_by == org.cathy
     assert steady.scorecard.version == 1
-    assert EvaluationFactor.objects.filter(evaluation=steady).count() == 16
-    assert sum(f.weighted for f in steady.factors.all()) == Decimal("71.90")
+    assert len(steady.factor_scores) == 16
+    assert sum(f.weighted for f in stored_factors(steady)) == Decimal("71.90")
     assert evaluations[book.bare.pk].grade == "D"  # nothing on file: 34.60
 
     proposals = proposals_by_customer()

@@ -472,7 +472,7 @@ def test_it_saves_the_evaluation_with_inputs_factors_and_versions(org):
     assert evaluation.inputs["debt_ratio"] == "58.30"
     assert evaluation.sales_form == {"notes": "客户经营稳定"}
     assert evaluation.standard_failures == []
-    factors = {f.code: f for f in evaluation.factors.all()}
+    factors = {f.code: f for f in scoring.stored_factors(evaluation)}
     assert len(factors) == 16
     assert factors["debt_ratio"].weighted == Decimal("4.20")
     assert factors["debt_ratio"].input_value == "58.3%"
@@ -501,8 +501,47 @@ def test_an_old_evaluation_keeps_its_scorecard_version_after_a_new_one(org):
     first.refresh_from_db()
     assert first.scorecard.version == 1
     assert first.total_score == Decimal("75.40")
-    assert first.factors.get(code="debt_ratio").weight == Decimal("7")
+    assert {f.code: f for f in scoring.stored_factors(first)}["debt_ratio"].weight == 7
     assert ScorecardFactor.objects.get(scorecard__version=1, code="debt_ratio").weight == 7
+
+
+@time_machine.travel(datetime.datetime(2026, 6, 30, 10, 0), tick=False)
+def test_a_saved_evaluation_reads_back_exactly_the_rows_it_was_scored_with(org):
+    customer = example_customer(org)
+    scored = scoring.evaluate(customer, judgement=JUDGEMENT, sales_form={})
+
+    saved = scoring.evaluate_and_save(customer, kind="application", judgement=JUDGEMENT)
+    saved = Evaluation.objects.get(pk=saved.pk)
+
+    assert saved.factor_scores == scoring.stored_scores(scored.factors)
+    assert saved.factor_scores[0] == ["average_days_late", 1, "85"]  # 5 days: 0–10, 2nd band
+    assert scoring.stored_factors(saved) == scored.factors
+    reasons = [row.reason for row in scoring.stored_factors(saved)]
+    assert "资产负债率 58.3%，落在 50–60% 档，得 60 分" in reasons
+
+
+@time_machine.travel(datetime.datetime(2026, 6, 30, 10, 0), tick=False)
+def test_the_stored_band_and_points_stand_whatever_the_bands_say_now(org):
+    saved = scoring.evaluate_and_save(example_customer(org), kind="application")
+    scores = [list(entry) for entry in saved.factor_scores]
+    debt = next(entry for entry in scores if entry[0] == "debt_ratio")
+    debt[1:] = [4, "20"]  # as if scored in the 70–80% band: a stored fact, not re-derived
+    Evaluation.objects.filter(pk=saved.pk).update(factor_scores=scores)
+
+    rows = {row.code: row for row in scoring.stored_factors(Evaluation.objects.get(pk=saved.pk))}
+
+    assert (rows["debt_ratio"].points, rows["debt_ratio"].weighted) == (20, Decimal("1.40"))
+    assert rows["debt_ratio"].band == "70–80%"
+    assert rows["debt_ratio"].reason == "资产负债率 58.3%，落在 70–80% 档，得 20 分"
+
+
+def test_a_draft_that_has_scored_an_evaluation_can_no_longer_be_edited(org, draft):
+    scoring.evaluate_and_save(example_customer(org), kind="application", as_of=AS_OF)
+    assert policy_service.ensure_editable(draft) is None
+    Evaluation.objects.update(scorecard=draft)
+
+    with pytest.raises(WorkflowError, match="已有信用评估使用此版本"):
+        policy_service.ensure_editable(draft)
 
 
 def test_it_refuses_to_score_without_a_scorecard_in_force(org):

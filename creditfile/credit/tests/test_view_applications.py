@@ -22,6 +22,7 @@ from creditfile.credit.models import (
     SiteSurvey,
 )
 from creditfile.credit.services import workflow
+from creditfile.credit.services.scoring import stored_factors
 from creditfile.customers.models import Attachment
 from creditfile.customers.testing import make_customer
 
@@ -706,8 +707,8 @@ def test_it_explains_an_evaluation_factor_by_factor(client, org, customer):
     text = response.content.decode()
     assert response.status_code == 200
     assert "客户信用评估报告" in text and "逐项评分" in text
-    factors = list(evaluation.factors.all())
-    assert factors
+    factors = stored_factors(evaluation)
+    assert len(factors) == 16
     for factor in factors:
         assert factor.label in text
         assert str(factor.weighted) in text

@@ -831,32 +831,10 @@ def collection_item(request: HttpRequest, pk: int, item: int | None = None) -> H
 # --- Evaluation explanation -----------------------------------------------------------------
 
 
-def _bands(evaluation: Evaluation) -> dict[str, str]:
-    """The band each factor fell in, read again from the scorecard version it used.
-
-    A scorecard in force is never edited (new versions are drafted), so its bands
-    applied to the stored inputs give the band the evaluation was scored in.
-    """
-    from creditfile.credit.services.scoring import CompiledFactor
-
-    bands = {}
-    for factor in evaluation.scorecard.factors.all():
-        value = (evaluation.inputs or {}).get(factor.input_key)
-        if value is None:
-            continue
-        try:
-            band = CompiledFactor(factor).match(value)
-        except (WorkflowError, ArithmeticError, ValueError):
-            band = None
-        if band is not None:
-            bands[factor.code] = band.label
-    return bands
-
-
 @require_GET
 def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An evaluation factor by factor, as it was scored (R-23); prints cleanly."""
-    from creditfile.credit.services.scoring import INPUTS, show_value
+    from creditfile.credit.services.scoring import INPUTS, show_value, stored_factors
 
     evaluation = get_object_or_404(
         Evaluation.objects.filter(customer__in=visible_customers(request.user)).select_related(
@@ -865,14 +843,9 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     groups = dict(FactorGroup.choices)
-    bands = _bands(evaluation)
     factors = [
-        {
-            "factor": f,
-            "group": groups.get(f.group, f.group),
-            "band": getattr(f, "band", "") or bands.get(f.code, ""),
-        }
-        for f in evaluation.factors.all()
+        {"factor": f, "group": groups.get(f.group, f.group), "band": f.band}
+        for f in stored_factors(evaluation)
     ]
     inputs = [
         (str(INPUTS[key][0]) if key in INPUTS else key, show_value(key, value))

@@ -7,7 +7,7 @@ screens. Two parts, so a million customers stay affordable:
   makes twelve-month payment summaries at the last month-ends, scores each customer with
   the scoring engine (`Engine` + `build_inputs`, the path the batch rescore uses) and
   writes the Evaluation, its factor rows and the granted CreditLine with raw multi-row
-  inserts (`rescore.insert_rows`). Each customer draws from its own generator seeded with
+  inserts (`core.services.bulk.insert_rows`). Each customer draws from its own generator seeded with
   (seed, credit code), so the result depends neither on chunk size nor on the database ids.
 - `write_workflow_examples` drives a few dozen applications through the real workflow
   services with the demo users (so every step has the right actor and passes every
@@ -60,22 +60,11 @@ EVALUATION_COLUMNS = (
     "recommended_limit",
     "limit_explanation",
     "standard_failures",
+    "factor_scores",
     "filled_by",
     "scored_by",
     "review_comment",
     "created_at",
-)
-FACTOR_COLUMNS = (
-    "evaluation",
-    "code",
-    "label",
-    "group",
-    "input_value",
-    "band",
-    "points",
-    "weight",
-    "weighted",
-    "reason",
 )
 PAYMENT_COLUMNS = (
     "customer",
@@ -266,9 +255,9 @@ class BulkCredit:
                 self.chunk(low, min(low + CHUNK, top + 1), report)
 
     def chunk(self, low: int, high: int, report: CreditReport) -> None:
-        from creditfile.credit.models import CreditLine, Evaluation, EvaluationFactor
+        from creditfile.core.services.bulk import insert_rows
+        from creditfile.credit.models import CreditLine, Evaluation
         from creditfile.credit.models import PaymentSummary as Summary
-        from creditfile.credit.services.rescore import insert_rows
         from creditfile.credit.services.scoring_inputs import (
             CUSTOMER_FIELDS,
             STATEMENT_FIELDS,
@@ -344,7 +333,7 @@ class BulkCredit:
                 judgement=judgement,
                 expected_annual_purchases=expected,
             )
-            outcome = self.engine.evaluate(inputs)
+            outcome = self.engine.evaluate(inputs, worded=False)
             sales_form = {"expected_annual_purchases": str(expected), **judgement}
             evaluated_at = _moment(as_of + datetime.timedelta(days=dice.int(1, 4)), dice)
             evaluations.append(
@@ -361,6 +350,7 @@ class BulkCredit:
                     outcome.recommended_limit,
                     outcome.limit_explanation,
                     json.dumps(outcome.standard_failures, ensure_ascii=False),
+                    outcome.factor_scores_json,
                     customer["owner_id"],
                     dice.pick(self.finance),
                     "",
@@ -370,24 +360,7 @@ class BulkCredit:
             scored.append(outcome)
             lines.append(self.line(dice, customer, outcome, as_of))
         insert_rows(Summary, PAYMENT_COLUMNS, payments)
-        ids = insert_rows(Evaluation, EVALUATION_COLUMNS, evaluations, with_ids=True)
-        factors = [
-            (
-                evaluation_id,
-                f.code,
-                f.label,
-                f.group,
-                f.input_value,
-                f.band,
-                f.points,
-                f.weight,
-                f.weighted,
-                f.reason,
-            )
-            for evaluation_id, outcome in zip(ids, scored, strict=True)
-            for f in outcome.factors
-        ]
-        insert_rows(EvaluationFactor, FACTOR_COLUMNS, factors)
+        insert_rows(Evaluation, EVALUATION_COLUMNS, evaluations)
         insert_rows(CreditLine, LINE_COLUMNS, [row for row, _grade in lines])
         # The customer's grade is its line's, as grant_line keeps it.
         by_grade = defaultdict(list)
@@ -398,7 +371,7 @@ class BulkCredit:
             report.grades[grade] = report.grades.get(grade, 0) + len(customer_ids)
         report.payment_summaries += len(payments)
         report.evaluations += len(evaluations)
-        report.factors += len(factors)
+        report.factors += len(scored) * len(self.engine.factors)
         report.lines += len(lines)
 
     def line(self, dice: Dice, customer: dict, outcome, as_of: datetime.date) -> tuple:
