@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from creditfile.core.models import Company
 from creditfile.core.services.bulk import BackgroundWriter, reserve_ids
@@ -57,6 +58,7 @@ BATCH = 2000
 # limits are round figures chosen by people, recommended ones follow the balance sheet.
 LIMIT_TOLERANCE = Decimal("0.10")
 FULL_EVALUATION_KINDS = ("application", "annual_review")
+RESCORE_REASON = gettext_noop("重新评分 %(score)s 分，等级 %(from)s→%(to)s，建议额度 %(limit)s 元")
 
 
 @dataclass
@@ -400,6 +402,7 @@ def rescore_all(as_of: datetime.date | None = None, user=None) -> RescoreResult:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     as_of_value = connection.ops.adapt_datefield_value(as_of)
     empty = json.dumps({})
+    reason_text = _(RESCORE_REASON)
 
     with transaction.atomic():
         evaluation_ids = iter(reserve_ids(Evaluation, len(facts.customers)))
@@ -453,6 +456,7 @@ def rescore_all(as_of: datetime.date | None = None, user=None) -> RescoreResult:
                         current_grades[customer_id],
                         facts.lines.get(customer_id),
                         open_proposals,
+                        reason_text,
                     )
                     if proposal is not None:
                         proposals.append((*proposal, now))
@@ -492,9 +496,11 @@ def _json_list(items: list) -> str:
     return json.dumps(items) if items else "[]"
 
 
-def _rescore_proposal(customer_id, evaluation_id, outcome, current_grade, line, open_proposals):
+def _rescore_proposal(
+    customer_id, evaluation_id, outcome, current_grade, line, open_proposals, reason_text
+):
     """A proposal (PROPOSAL_COLUMNS without created_at) when the grade changes or the limit
-    moves by more than the tolerance."""
+    moves by more than the tolerance; `reason_text` is RESCORE_REASON, translated."""
     current_limit = line[1] if line else None
     grade_changed = outcome.grade != current_grade
     limit_changed = _limit_changed(current_limit, outcome.recommended_limit)
@@ -502,7 +508,7 @@ def _rescore_proposal(customer_id, evaluation_id, outcome, current_grade, line, 
         return None
     if (customer_id, outcome.grade, outcome.recommended_limit) in open_proposals:
         return None
-    reason = _("重新评分 %(score)s 分，等级 %(from)s→%(to)s，建议额度 %(limit)s 元") % {
+    reason = reason_text % {
         "score": outcome.total_score,
         "from": current_grade or "—",
         "to": outcome.grade,

@@ -121,15 +121,19 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
+
+
 def _money(value) -> str | None:
     """Amounts always with two decimals, whether read from the database or not."""
-    return None if value is None else str(Decimal(value).quantize(Decimal("0.01")))
+    return None if value is None else str(Decimal(value).quantize(CENT))
 
 
 def _share(part, whole) -> str | None:
     if not whole:
         return None
-    return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+    return str((Decimal(part) * 100 / Decimal(whole)).quantize(TENTH, ROUND_HALF_UP))
 
 
 def build_inputs(
@@ -147,9 +151,7 @@ def build_inputs(
     established = customer.get("established_on")
     years = None
     if established and established <= as_of:
-        years = str(
-            (Decimal(whole_months(established, as_of)) / 12).quantize(Decimal("0.1"), ROUND_DOWN)
-        )
+        years = str((Decimal(whole_months(established, as_of)) / 12).quantize(TENTH, ROUND_DOWN))
     first_trade = customer.get("first_trade_on")
     inputs = {
         "years_in_business": years,
@@ -215,7 +217,7 @@ def build_inputs(
                 )
             )
         )
-    inputs["security_total"] = str(Decimal(security_total).quantize(Decimal("0.01")))
+    inputs["security_total"] = str(Decimal(security_total).quantize(CENT))
     if rating is not None:
         inputs.update(
             external_rating_score=_text(rating["score"]),

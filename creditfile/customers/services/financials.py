@@ -5,18 +5,19 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+HUNDREDTH = Decimal("0.01")
+TEN_THOUSANDTH = Decimal("0.0001")
 
-def _ratio(numerator, denominator, places="0.01") -> Decimal | None:
+
+def _ratio(numerator, denominator, places: Decimal = HUNDREDTH) -> Decimal | None:
     if numerator is None or denominator in (None, 0):
         return None
-    return (Decimal(numerator) / Decimal(denominator)).quantize(
-        Decimal(places), rounding=ROUND_HALF_UP
-    )
+    return (Decimal(numerator) / Decimal(denominator)).quantize(places, rounding=ROUND_HALF_UP)
 
 
 def _percent(numerator, denominator) -> Decimal | None:
-    value = _ratio(numerator, denominator, "0.0001")
-    return None if value is None else (value * 100).quantize(Decimal("0.01"))
+    value = _ratio(numerator, denominator, TEN_THOUSANDTH)
+    return None if value is None else (value * 100).quantize(HUNDREDTH)
 
 
 @dataclass(frozen=True)
