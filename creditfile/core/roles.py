@@ -87,7 +87,6 @@ _CREDIT_RECORDS = [
     "approvaldecision",
     "replyletter",
     "evaluation",
-    "evaluationfactor",
     "externalrating",
     "creditline",
     "temporarylimit",

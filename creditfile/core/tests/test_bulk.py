@@ -144,3 +144,23 @@ def test_a_failing_batch_raises_in_the_caller_and_nothing_is_kept():
                 # the same customer and month again: the unique constraint refuses it
                 writer.write(PaymentSummary, COLUMNS, [summary_row(customer.pk, day)])
     assert not PaymentSummary.objects.filter(customer=customer).exists()
+
+
+@pytest.mark.django_db
+def test_an_error_in_the_caller_drops_the_batches_and_keeps_nothing():
+    customer = make_customer()
+    with pytest.raises(ValueError, match="the caller failed"):
+        with transaction.atomic():
+            with BackgroundWriter() as writer:
+                writer.write(
+                    PaymentSummary, COLUMNS, [summary_row(customer.pk, datetime.date(2026, 5, 31))]
+                )
+                raise ValueError("the caller failed")
+    assert not PaymentSummary.objects.filter(customer=customer).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_writer_refuses_to_work_outside_a_transaction():
+    with pytest.raises(RuntimeError, match="transaction"):
+        with BackgroundWriter():
+            pass

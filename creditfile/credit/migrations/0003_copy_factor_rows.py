@@ -3,12 +3,15 @@
 The band index is found again by applying the factor's bands (of the scorecard version
 the evaluation used, frozen since) to the evaluation's stored input, as the evaluation
 screen already did; where that gives other points than were stored, the stored points
-stand and the band is left empty.
+stand and the band is left empty. One transaction per batch (the copy can be run again),
+so a large table is not rewritten in one transaction. Going back rebuilds the rows with
+label, category, weight and band from the scorecard version; the wording of the reasons
+is not kept (it is produced from the scores when shown).
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db import migrations
+from django.db import migrations, transaction
 
 BATCH = 1000
 
@@ -59,25 +62,62 @@ def copy_rows(apps, schema_editor):
             .values_list("evaluation_id", "code", "points")
         ):
             rows.setdefault(row[0], []).append(row[1:])
-        for evaluation in evaluations:
-            scores = []
-            for code, points in rows.get(evaluation.id, []):
-                factor = factors.get((evaluation.scorecard_id, code))
-                index = None
-                if factor is not None:
-                    index = _band_index(factor, (evaluation.inputs or {}).get(factor.input_key))
-                    if index is not None and Decimal(str(factor.bands[index].get("points"))) != points:
-                        index = None
-                scores.append([code, index, _plain(points)])
-            evaluation.factor_scores = scores
-        Evaluation.objects.bulk_update(evaluations, ["factor_scores"], batch_size=BATCH)
+        with transaction.atomic():
+            for evaluation in evaluations:
+                scores = [
+                    [code, _matching_band(factors, evaluation, code, points), _plain(points)]
+                    for code, points in rows.get(evaluation.id, [])
+                ]
+                Evaluation.objects.filter(pk=evaluation.pk).update(factor_scores=scores)
+
+
+def _matching_band(factors, evaluation, code, points):
+    """The band the stored input falls in, if it gives the stored points."""
+    factor = factors.get((evaluation.scorecard_id, code))
+    if factor is None:
+        return None
+    index = _band_index(factor, (evaluation.inputs or {}).get(factor.input_key))
+    if index is None or Decimal(str(factor.bands[index].get("points"))) != points:
+        return None
+    return index
+
+
+def rebuild_rows(apps, schema_editor):
+    Evaluation = apps.get_model("credit", "Evaluation")
+    EvaluationFactor = apps.get_model("credit", "EvaluationFactor")
+    ScorecardFactor = apps.get_model("credit", "ScorecardFactor")
+    factors = {(f.scorecard_id, f.code): f for f in ScorecardFactor.objects.all()}
+    EvaluationFactor.objects.all().delete()
+    for evaluation in Evaluation.objects.order_by("id").only("id", "scorecard_id", "factor_scores"):
+        rows = []
+        for code, index, points in evaluation.factor_scores or []:
+            factor = factors.get((evaluation.scorecard_id, code))
+            points = Decimal(str(points))
+            weight = factor.weight if factor else Decimal(0)
+            bands = factor.bands if factor else []
+            band = bands[index].get("label", "") if index is not None and index < len(bands) else ""
+            rows.append(
+                EvaluationFactor(
+                    evaluation_id=evaluation.id,
+                    code=code,
+                    label=factor.label if factor else code,
+                    group=factor.group if factor else "",
+                    band=band or "",
+                    points=points,
+                    weight=weight,
+                    weighted=(points * weight / 100).quantize(Decimal("0.01"), ROUND_HALF_UP),
+                )
+            )
+        EvaluationFactor.objects.bulk_create(rows)
 
 
 class Migration(migrations.Migration):
+    atomic = False
+
     dependencies = [
         ("credit", "0002_evaluation_factor_scores"),
     ]
 
     operations = [
-        migrations.RunPython(copy_rows, migrations.RunPython.noop),
+        migrations.RunPython(copy_rows, rebuild_rows),
     ]

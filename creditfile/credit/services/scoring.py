@@ -164,7 +164,6 @@ class FactorScore:
     weighted: Decimal
     reason: str
     missing: bool = False
-    band_index: int | None = None
     # [code, band index, points] as Evaluation.factor_scores keeps it, already JSON.
     stored_json: str = ""
 
@@ -298,6 +297,7 @@ class CompiledFactor:
                     "points": _plain(points),
                 }
         index = None if band is None else index
+        points = points.quantize(CENT)
         return FactorScore(
             code=self.code,
             label=self.label,
@@ -310,7 +310,6 @@ class CompiledFactor:
             weighted=self.weighted(points).quantize(CENT, ROUND_HALF_UP),
             reason=reason[:300],
             missing=band is None,
-            band_index=index,
             stored_json=json.dumps([self.code, index, _plain(points)]),
         )
 
@@ -332,14 +331,18 @@ def stored_factors(evaluation) -> list[FactorScore]:
     inputs = evaluation.inputs or {}
     rows = []
     for code, index, points in evaluation.factor_scores or []:
-        points = Decimal(str(points))
+        points = Decimal(str(points)).quantize(CENT)
         factor = compiled.get(code)
-        if factor is None:
-            rows.append(
-                FactorScore(code, code, "", "", "", "", points, Decimal(0), Decimal(0), "", True)
-            )
-            continue
-        rows.append(factor.row(inputs.get(factor.input_key), index, points))
+        value = None if factor is None else inputs.get(factor.input_key)
+        try:
+            rows.append(factor.row(value, index, points))
+        except (AttributeError, ArithmeticError, ValueError):
+            # No such factor, or a stored value that cannot be shown: the points still are.
+            label = code if factor is None else factor.label
+            shown = "" if value is None else str(value)[:100]
+            weight = Decimal(0) if factor is None else factor.weight
+            weighted = (points * weight / HUNDRED).quantize(CENT, ROUND_HALF_UP)
+            rows.append(FactorScore(code, label, "", "", shown, "", points, weight, weighted, ""))
     return rows
 
 

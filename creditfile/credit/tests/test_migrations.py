@@ -56,10 +56,22 @@ def test_factor_rows_move_into_the_evaluation_with_their_band():
                 weighted=Decimal(1),
                 reason="旧的说明",
             )
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        moved = Evaluation.objects.get(pk=evaluation.pk)
+
+        back = _migrate(BEFORE)  # and back again: the rows are rebuilt from the scores
+        rebuilt = back.get_model("credit", "EvaluationFactor").objects.order_by("id")
+        assert [(f.code, f.points, f.band) for f in rebuilt] == [
+            ("debt_ratio", Decimal("60.00"), ""),
+            ("industry_reputation", Decimal("100.00"), ""),
+            ("current_ratio", Decimal("30.00"), ""),
+            ("net_margin", Decimal("55.00"), ""),
+        ]
+        assert rebuilt[0].label == "资产负债率" and rebuilt[0].weight == 7
+        assert rebuilt[0].weighted == Decimal("4.20")
     finally:
         _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
-    moved = Evaluation.objects.get(pk=evaluation.pk)
     assert moved.factor_scores == [
         ["debt_ratio", 2, "60"],
         ["industry_reputation", 0, "100"],

@@ -535,6 +535,20 @@ def test_the_stored_band_and_points_stand_whatever_the_bands_say_now(org):
     assert rows["debt_ratio"].reason == "资产负债率 58.3%，落在 70–80% 档，得 20 分"
 
 
+@time_machine.travel(datetime.datetime(2026, 6, 30, 10, 0), tick=False)
+def test_an_evaluation_with_odd_stored_data_still_shows_its_points(org):
+    saved = scoring.evaluate_and_save(example_customer(org), kind="application")
+    inputs = dict(saved.inputs, debt_ratio="n/a")
+    scores = [*saved.factor_scores, ["retired_factor", 0, "50"]]
+    Evaluation.objects.filter(pk=saved.pk).update(inputs=inputs, factor_scores=scores)
+
+    rows = {row.code: row for row in scoring.stored_factors(Evaluation.objects.get(pk=saved.pk))}
+
+    assert (rows["debt_ratio"].points, rows["debt_ratio"].input_value) == (60, "n/a")
+    assert rows["debt_ratio"].weighted == Decimal("4.20")
+    assert (rows["retired_factor"].label, rows["retired_factor"].points) == ("retired_factor", 50)
+
+
 def test_a_draft_that_has_scored_an_evaluation_can_no_longer_be_edited(org, draft):
     scoring.evaluate_and_save(example_customer(org), kind="application", as_of=AS_OF)
     assert policy_service.ensure_editable(draft) is None

@@ -6,9 +6,10 @@ screens. Two parts, so a million customers stay affordable:
 - `write_bulk_credit` is set-based: it reads the customers just written in id chunks,
   makes twelve-month payment summaries at the last month-ends, scores each customer with
   the scoring engine (`Engine` + `build_inputs`, the path the batch rescore uses) and
-  writes the Evaluation, its factor rows and the granted CreditLine with raw multi-row
-  inserts (`core.services.bulk.insert_rows`). Each customer draws from its own generator seeded with
-  (seed, credit code), so the result depends neither on chunk size nor on the database ids.
+  writes the Evaluation (with its factor scores) and the granted CreditLine with raw
+  multi-row inserts (`core.services.bulk.insert_rows`). Each customer draws from its own
+  generator seeded with (seed, credit code), so the result depends neither on chunk size
+  nor on the database ids.
 - `write_workflow_examples` drives a few dozen applications through the real workflow
   services with the demo users (so every step has the right actor and passes every
   rule), plus securities, external ratings, a blacklisting with measures and one of our
