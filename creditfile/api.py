@@ -15,6 +15,7 @@ from creditfile.credit.api import workflow_error_response
 from creditfile.credit.services.errors import WorkflowError
 from creditfile.customers.api import router as customers_router
 from creditfile.customers.api import validation_error_details
+from creditfile.receivables.api import router as credit_checks_router
 
 api = NinjaAPI(
     title="CreditFile API",
@@ -29,6 +30,7 @@ api = NinjaAPI(
 )
 api.add_router("/customers", customers_router, tags=["customers"])
 api.add_router("/credit", credit_router, tags=["credit"])
+api.add_router("/credit-checks", credit_checks_router, tags=["credit checks"])
 
 
 @api.exception_handler(PermissionDenied)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "creditfile.core",
     "creditfile.customers",
     "creditfile.credit",
+    "creditfile.receivables",
 ]
 
 MIDDLEWARE = [

@@ -119,6 +119,14 @@ _MANAGE_CREDIT_POLICY = _perms(["add", "change", "delete"], _CREDIT_CONFIG, app=
     "credit.manage_policy"
 ]
 
+_LEDGER = ["salesorder", "invoice", "payment", "allocation", "exposure"]
+_VIEW_LEDGER = _perms(["view"], _LEDGER + ["creditcontrol"], app="receivables")
+# Sales check their orders; finance posts invoices and payments; credit decides blocked
+# orders.
+_CHECK_ORDERS = ["receivables.check_credit"]
+_POST_LEDGER = _perms(["add", "change"], ["invoice", "payment"], app="receivables")
+_DECIDE_ORDERS = ["receivables.release_order"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SALES_REP: _VIEW_FILE
     + _EDIT_FILE
@@ -176,6 +184,26 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _VIEW_CREDIT
     + _MANAGE_CREDIT_POLICY,
 }
+
+# The receivables ledger and the order check, role by role.
+_RECEIVABLES = {
+    SALES_REP: _VIEW_LEDGER + _CHECK_ORDERS,
+    DEPT_MANAGER: _VIEW_LEDGER + _CHECK_ORDERS,
+    CREDIT_STAFF: _VIEW_LEDGER + _CHECK_ORDERS,
+    CREDIT_MANAGER: _VIEW_LEDGER
+    + _CHECK_ORDERS
+    + _DECIDE_ORDERS
+    + _perms(["add", "change"], ["creditcontrol"], app="receivables"),
+    FINANCE: _VIEW_LEDGER + _CHECK_ORDERS + _POST_LEDGER,
+    MARKETING_DIRECTOR: _VIEW_LEDGER + _DECIDE_ORDERS,
+    VP: _VIEW_LEDGER + _DECIDE_ORDERS,
+    GENERAL_MANAGER: _VIEW_LEDGER + _DECIDE_ORDERS,
+    ARCHIVIST: _VIEW_LEDGER,
+    AUDITOR: _VIEW_LEDGER,
+    ADMINISTRATOR: _VIEW_LEDGER + _perms(["add", "change"], ["creditcontrol"], app="receivables"),
+}
+for _role, _extra in _RECEIVABLES.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _extra
 
 
 def sync_roles() -> None:

@@ -1,0 +1,7 @@
+"""The receivables ledger (R-19, R-30): orders, invoices, payments, and each customer's
+exposure kept exact with them."""
+
+from creditfile.receivables.models.exposure import CreditControl, Exposure
+from creditfile.receivables.models.ledger import Allocation, Invoice, Payment, SalesOrder
+
+__all__ = ["Allocation", "CreditControl", "Exposure", "Invoice", "Payment", "SalesOrder"]

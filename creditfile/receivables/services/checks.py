@@ -1,0 +1,302 @@
+"""The credit check on every order (R-19 during-deal control, R-23, R-27).
+
+`check_credit` answers released or blocked with every reason, and a released order
+reserves its amount in the exposure in the same transaction, under the exposure lock,
+so parallel checks can never together release more than the limit. Every path that
+creates or enlarges exposure goes through it: a new order, a larger amount for an order
+already released (only the increase is checked), re-checking a blocked one.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from creditfile.core.fields import ZERO
+from creditfile.core.models import Company
+from creditfile.credit.choices import BlacklistState, LineStatus, MeasureKind
+from creditfile.credit.models import BlacklistEntry, CreditLine, Measure
+from creditfile.credit.services.lines import available_limit, credit_line_for, group_line_for
+from creditfile.customers.choices import Lifecycle
+from creditfile.receivables.choices import OrderStatus, ReceivablesCounted
+from creditfile.receivables.models import CreditControl, SalesOrder
+from creditfile.receivables.services import exposure as exposures
+from creditfile.receivables.services.ledger import LedgerError, _currency, base_amount, money
+
+# Measures that forbid selling on credit while they are in force (R-27).
+BLOCKING_MEASURES = (
+    MeasureKind.STOP_CREDIT_SALES,
+    MeasureKind.STOP_SUPPLY,
+    MeasureKind.CASH_ON_DELIVERY,
+)
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    message: str
+    amount: Decimal | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "amount": None if self.amount is None else str(self.amount),
+        }
+
+
+@dataclass
+class CheckResult:
+    released: bool
+    order: SalesOrder
+    reasons: list[Reason] = field(default_factory=list)
+    limit: Decimal = ZERO  # available: line + temporary (+ securities where the policy says)
+    open_receivables: Decimal = ZERO
+    open_orders: Decimal = ZERO
+    overdue_amount: Decimal = ZERO
+    oldest_overdue_days: int = 0
+
+    @property
+    def utilisation_percent(self) -> Decimal | None:
+        if not self.limit:
+            return None
+        used = self.open_receivables + self.open_orders
+        return (used * 100 / self.limit).quantize(Decimal("0.1"))
+
+
+def control_for(company: Company) -> CreditControl:
+    return CreditControl.objects.filter(company=company).first() or CreditControl(company=company)
+
+
+def _counted(exposure, control: CreditControl, overdue_total: Decimal) -> Decimal:
+    """What of the exposure uses up the limit under the company's settings."""
+    counted = exposure.open_orders if control.count_open_orders else ZERO
+    if control.receivables_counted == ReceivablesCounted.ALL_OPEN:
+        counted += exposure.open_receivables
+    else:
+        counted += overdue_total
+    return counted
+
+
+def reasons_against(customer, company, exposure, all_rows, extra: Decimal, on_date) -> tuple:
+    """Every reason the customer may not have `extra` more on credit today, and the
+    figures the answer shows: (reasons, limit, overdue)."""
+    control = control_for(company)
+    reasons = []
+    if (
+        customer.lifecycle == Lifecycle.BLACKLISTED
+        or BlacklistEntry.objects.filter(customer=customer, state=BlacklistState.LISTED).exists()
+    ):
+        reasons.append(Reason("blacklisted", _("客户在黑名单上，不能赊销。")))
+    for measure in Measure.objects.filter(
+        customer=customer, kind__in=BLOCKING_MEASURES, effective_from__lte=on_date
+    ).exclude(ended_on__lte=on_date):
+        reasons.append(
+            Reason(
+                "sanction",
+                _("惩戒措施“%(measure)s”自 %(since)s 起生效。")
+                % {"measure": measure.get_kind_display(), "since": measure.effective_from},
+            )
+        )
+    line = credit_line_for(customer, on_date, company)
+    limit = ZERO
+    if line is None:
+        lapsed = CreditLine.objects.filter(
+            customer=customer, company=company, status__in=(LineStatus.ACTIVE, LineStatus.EXPIRED)
+        ).exists()
+        reasons.append(
+            Reason("line_expired", _("客户的授信额度已过期。"))
+            if lapsed
+            else Reason("no_line", _("客户没有经批准的授信额度，首笔赊销前须完成授信。"))
+        )
+    elif line.cash_on_delivery:
+        reasons.append(Reason("cash_on_delivery", _("客户为即时清结（现款现货），不能赊销。")))
+    else:
+        limit = available_limit(line, on_date)
+    all_overdue = exposures.overdue(customer.pk, company.pk, on_date)
+    if line is not None and not line.cash_on_delivery:
+        after = _counted(exposure, control, all_overdue.amount) + extra
+        if after > limit:
+            reasons.append(
+                Reason(
+                    "over_limit",
+                    _(
+                        "超出可用额度 %(over)s 元"
+                        "（额度 %(limit)s 元，占用 %(used)s 元，本单 %(order)s 元）。"
+                    )
+                    % {
+                        "over": f"{after - limit:,.2f}",
+                        "limit": f"{limit:,.2f}",
+                        "used": f"{after - extra:,.2f}",
+                        "order": f"{extra:,.2f}",
+                    },
+                    after - limit,
+                )
+            )
+    group = group_line_for(customer, on_date)
+    if group is not None:
+        group_limit = available_limit(group, on_date)
+        used = sum(
+            (
+                _counted(
+                    row,
+                    control_for(row.company),
+                    ZERO if row.pk != exposure.pk else all_overdue.amount,
+                )
+                for row in all_rows
+            ),
+            ZERO,
+        )
+        if used + extra > group_limit:
+            reasons.append(
+                Reason(
+                    "over_group_limit",
+                    _("超出集团总额度 %(over)s 元。")
+                    % {"over": f"{used + extra - group_limit:,.2f}"},
+                    used + extra - group_limit,
+                )
+            )
+    beyond = exposures.overdue(customer.pk, company.pk, on_date, control.overdue_tolerance_days)
+    if beyond.amount > control.overdue_tolerance_amount:
+        reasons.append(
+            Reason(
+                "overdue",
+                _(
+                    "逾期超过 %(tolerance_days)s 天的欠款 %(amount)s 元（最长逾期 %(days)s 天），"
+                    "超过容忍金额 %(tolerance)s 元。"
+                )
+                % {
+                    "days": beyond.days(on_date),
+                    "amount": f"{beyond.amount:,.2f}",
+                    "tolerance_days": control.overdue_tolerance_days,
+                    "tolerance": f"{control.overdue_tolerance_amount:,.2f}",
+                },
+                beyond.amount,
+            )
+        )
+    return reasons, limit, all_overdue
+
+
+@transaction.atomic
+def check_credit(
+    customer,
+    amount,
+    order_ref: str,
+    *,
+    company: Company | None = None,
+    on_date: datetime.date | None = None,
+    currency: str = "CNY",
+    rate=1,
+    source: str = "manual",
+    user=None,
+) -> CheckResult:
+    """Check an order against the customer's credit; release (and reserve) or block it.
+
+    The order is identified by (company, source, order_ref). Checked again with a larger
+    amount, only the increase is checked; with a smaller one, the reservation shrinks.
+    A blocked order waits in the blocked queue (release with a reason, reject, re-check).
+    """
+    company = company or Company.default()
+    on_date = on_date or timezone.localdate()
+    amount = money(amount, "amount")
+    currency, rate = _currency(currency, rate)
+    base = base_amount(amount, rate)
+    if not order_ref:
+        raise LedgerError(_("必须填写订单号。"), "order_ref")
+    exposure, rows = exposures.locked_exposures(customer.pk, company.pk)
+    order = (
+        SalesOrder.objects.select_for_update()
+        .filter(company=company, source=source, number=order_ref)
+        .first()
+    )
+    if order is not None and order.customer_id != customer.pk:
+        raise LedgerError(
+            _("订单 %(number)s 已属于另一客户。") % {"number": order_ref}, "order_ref"
+        )
+    if order is not None and order.status in (OrderStatus.INVOICED, OrderStatus.CANCELLED):
+        raise LedgerError(
+            _("订单 %(number)s 已开票或已取消，不能再检查。") % {"number": order_ref}, "order_ref"
+        )
+    held = order.open_base if order is not None else ZERO
+    extra = max(base - (order.base_amount if order is not None and held else ZERO), ZERO)
+    reasons, limit, overdue = (
+        ([], ZERO, None)
+        if False
+        else reasons_against(customer, company, exposure, rows, extra, on_date)
+    )
+    if order is None:
+        order = SalesOrder(company=company, customer=customer, source=source, number=order_ref)
+    released = not reasons or (held > 0 and base <= order.base_amount)
+    exposure.open_orders -= held
+    if released:
+        order.status = OrderStatus.RELEASED
+        exposure.open_orders += max(base - order.invoiced_base, ZERO)
+    else:
+        order.status = OrderStatus.BLOCKED
+    order.order_date = order.order_date or on_date
+    order.currency, order.rate, order.amount, order.base_amount = currency, rate, amount, base
+    order.check_reasons = [] if released else [r.as_dict() for r in reasons]
+    order.decided_by, order.decided_at, order.decision_reason = None, None, ""
+    order.save()
+    exposures.save(exposure)
+    return CheckResult(
+        released=released,
+        order=order,
+        reasons=[] if released else reasons,
+        limit=limit,
+        open_receivables=exposure.open_receivables,
+        open_orders=exposure.open_orders,
+        overdue_amount=overdue.amount,
+        oldest_overdue_days=overdue.days(on_date),
+    )
+
+
+def _blocked(order: SalesOrder, user, reason: str, permission: str):
+    if not user.has_perm(permission):
+        raise PermissionDenied
+    if not (reason or "").strip():
+        raise LedgerError(_("必须说明理由。"), "reason")
+    exposure, _rows = exposures.locked_exposures(order.customer_id, order.company_id)
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status != OrderStatus.BLOCKED:
+        raise LedgerError(_("订单 %(number)s 不在冻结状态。") % {"number": order.number})
+    order.decided_by, order.decided_at, order.decision_reason = user, timezone.now(), reason
+    return exposure, order
+
+
+@transaction.atomic
+def release_blocked(order: SalesOrder, user, reason: str) -> SalesOrder:
+    """Release a blocked order anyway: a documented override by an authorised person,
+    who takes the responsibility; the reasons of the check stay on the order."""
+    exposure, order = _blocked(order, user, reason, "receivables.release_order")
+    order.status = OrderStatus.RELEASED
+    exposure.open_orders += order.open_base
+    order.save()
+    exposures.save(exposure)
+    return order
+
+
+@transaction.atomic
+def reject_blocked(order: SalesOrder, user, reason: str) -> SalesOrder:
+    _exposure, order = _blocked(order, user, reason, "receivables.release_order")
+    order.status = OrderStatus.REJECTED
+    order.save()
+    return order
+
+
+def recheck(order: SalesOrder, on_date: datetime.date | None = None) -> CheckResult:
+    """Check a blocked order again (after a payment, a new line, a lifted measure)."""
+    return check_credit(
+        order.customer,
+        order.amount,
+        order.number,
+        company=order.company,
+        on_date=on_date,
+        currency=order.currency,
+        rate=order.rate,
+        source=order.source,
+    )

@@ -1,0 +1,70 @@
+"""A customer's exposure: read and changed only under its row lock.
+
+Every ledger change and every credit check locks the customer's exposure rows (all
+selling companies, in id order, so two transactions never wait on each other in a
+circle) before reading or changing anything, so simultaneous checks for one customer
+queue up and never release more than the limit allows (issue 4, R-19).
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Min, Sum
+
+from creditfile.core.fields import ZERO
+from creditfile.receivables.choices import OrderStatus
+from creditfile.receivables.models import Exposure, Invoice, SalesOrder
+
+
+def locked_exposures(customer_id: int, company_id: int) -> tuple[Exposure, list[Exposure]]:
+    """The (customer, company) row, created on first use, and all the customer's rows,
+    each locked until the transaction ends. Must run inside `transaction.atomic()`."""
+    if not Exposure.objects.filter(customer_id=customer_id, company_id=company_id).exists():
+        try:
+            with transaction.atomic():
+                Exposure.objects.create(customer_id=customer_id, company_id=company_id)
+        except IntegrityError:
+            pass  # created by a transaction running at the same time
+    rows = list(Exposure.objects.select_for_update().filter(customer_id=customer_id).order_by("id"))
+    mine = next(row for row in rows if row.company_id == company_id)
+    return mine, rows
+
+
+def save(exposure: Exposure) -> None:
+    exposure.save(update_fields=["open_receivables", "open_orders", "updated_at"])
+
+
+@dataclass(frozen=True)
+class Overdue:
+    amount: Decimal
+    oldest_due: datetime.date | None
+
+    def days(self, on_date: datetime.date) -> int:
+        return (on_date - self.oldest_due).days if self.oldest_due else 0
+
+
+def overdue(
+    customer_id: int, company_id: int, on_date: datetime.date, grace_days: int = 0
+) -> Overdue:
+    """Open invoice balances due more than `grace_days` before `on_date`."""
+    cutoff = on_date - datetime.timedelta(days=grace_days)
+    row = Invoice.objects.filter(
+        customer_id=customer_id, company_id=company_id, open_base__gt=0, due_date__lt=cutoff
+    ).aggregate(amount=Sum("open_base"), oldest=Min("due_date"))
+    return Overdue(row["amount"] or ZERO, row["oldest"])
+
+
+def recompute(customer_id: int, company_id: int) -> tuple[Decimal, Decimal]:
+    """(open receivables, open orders) added up from the ledger itself: the check of the
+    stored exposure."""
+    receivables = Invoice.objects.filter(customer_id=customer_id, company_id=company_id).aggregate(
+        total=Sum("open_base")
+    )["total"]
+    orders = ZERO
+    for base, invoiced in SalesOrder.objects.filter(
+        customer_id=customer_id, company_id=company_id, status=OrderStatus.RELEASED
+    ).values_list("base_amount", "invoiced_base"):
+        orders += max(base - invoiced, ZERO)
+    return receivables or ZERO, orders
