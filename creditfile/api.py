@@ -15,6 +15,7 @@ from creditfile.credit.api import workflow_error_response
 from creditfile.credit.services.errors import WorkflowError
 from creditfile.customers.api import router as customers_router
 from creditfile.customers.api import validation_error_details
+from creditfile.receivables.api import documents_router
 from creditfile.receivables.api import router as credit_checks_router
 
 api = NinjaAPI(
@@ -31,6 +32,7 @@ api = NinjaAPI(
 api.add_router("/customers", customers_router, tags=["customers"])
 api.add_router("/credit", credit_router, tags=["credit"])
 api.add_router("/credit-checks", credit_checks_router, tags=["credit checks"])
+api.add_router("/receivables", documents_router, tags=["receivables"])
 
 
 @api.exception_handler(PermissionDenied)

@@ -1,21 +1,27 @@
-"""The credit check over the API: POST /api/v1/credit-checks (R-19).
+"""The receivables API: the order credit check and the ERP's documents (R-19, R-30).
 
-An ERP calls it before releasing an order; the answer is released or blocked with every
-reason, and a released order has reserved its amount. Thin: the rule is
-services/checks.py, the same the UI and Python callers use.
+An ERP calls POST /api/v1/credit-checks before releasing an order: released or blocked
+with every reason, and a released order has reserved its amount. POST
+/api/v1/receivables/invoices and /payments take a list of documents (one or many), all
+or nothing. Thin: the rules are services/checks.py and services/ledger.py, the same the
+UI and Python callers use.
 """
 
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from creditfile.core.history import acting_as
 from creditfile.core.models import Company
 from creditfile.customers.api import MessageOut, Money, ValidationErrorOut
-from creditfile.customers.services.visibility import get_customer_for
+from creditfile.customers.services.visibility import get_customer_for, visible_customers
+from creditfile.receivables.choices import PaymentKind
+from creditfile.receivables.services import ledger
 from creditfile.receivables.services.checks import check_credit
 from creditfile.receivables.services.ledger import LedgerError
 
@@ -67,7 +73,7 @@ def create_credit_check(request, payload: CreditCheckIn):
     customer = get_customer_for(request.user, payload.customer_id)
     company = get_object_or_404(Company, pk=payload.company_id) if payload.company_id else None
     try:
-        with acting_as(user=request.user, label="api", request_id=getattr(request, "id", "")):
+        with _acting(request):
             result = check_credit(
                 customer,
                 payload.amount,
@@ -94,3 +100,133 @@ def create_credit_check(request, payload: CreditCheckIn):
         "oldest_overdue_days": result.oldest_overdue_days,
         "utilisation_percent": None if percent is None else str(percent),
     }
+
+
+# -- documents from the ERP, one or many at a time ----------------------------------------
+
+documents_router = Router()
+
+
+class InvoiceIn(Schema):
+    customer_id: int
+    number: str = Field(..., min_length=1, max_length=60, description="发票号")
+    invoice_date: date
+    amount: Money = Field(..., description="发票金额（原币）")
+    due_date: date | None = Field(None, description="到期日；缺省为开票日加授信的信用期限")
+    currency: str = "CNY"
+    rate: str = "1"
+    company_id: int | None = None
+    source: str = Field("api", max_length=40)
+    order_number: str = Field("", max_length=60, description="对应的销售订单号（冲减其占用）")
+
+
+class PaymentIn(Schema):
+    customer_id: int
+    number: str = Field(..., min_length=1, max_length=60, description="回款或贷项通知单号")
+    received_on: date
+    amount: Money
+    kind: PaymentKind = PaymentKind.PAYMENT
+    reference: str = Field("", max_length=60, description="付款所指的发票号，先冲抵该发票")
+    currency: str = "CNY"
+    rate: str = "1"
+    company_id: int | None = None
+    source: str = Field("api", max_length=40)
+
+
+class PostedOut(Schema):
+    posted: int
+    ids: list[int]
+
+
+class _Refused(Exception):
+    """Rolls the whole batch back once every row has been tried."""
+
+
+def _post_batch(request, rows: list, permission: str, post) -> Status | dict:
+    """Post every row in one transaction; if any row is refused, nothing is kept and the
+    answer names every refused row and field (`3.amount`)."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    errors, ids = [], []
+    try:
+        with transaction.atomic(), _acting(request):
+            for index, row in enumerate(rows):
+                try:
+                    with transaction.atomic():
+                        customer = (
+                            visible_customers(request.user).filter(pk=row.customer_id).first()
+                        )
+                        if customer is None:
+                            raise LedgerError(
+                                _("找不到客户 %(id)s。") % {"id": row.customer_id}, "customer_id"
+                            )
+                        company = (
+                            Company.objects.filter(pk=row.company_id).first()
+                            if row.company_id
+                            else None
+                        )
+                        if row.company_id and company is None:
+                            raise LedgerError(
+                                _("找不到销售公司 %(id)s。") % {"id": row.company_id}, "company_id"
+                            )
+                        ids.append(post(customer, company, row).pk)
+                except LedgerError as error:
+                    errors.append(
+                        {"field": f"{index}.{error.field or '__all__'}", "message": str(error)}
+                    )
+            if errors:
+                raise _Refused
+    except _Refused:
+        return Status(422, {"detail": errors})
+    return {"posted": len(ids), "ids": ids}
+
+
+def _acting(request):
+    return acting_as(user=request.user, label="api", request_id=getattr(request, "id", ""))
+
+
+BATCH_RESPONSES = {200: PostedOut, 403: MessageOut, 422: ValidationErrorOut}
+
+
+@documents_router.post(
+    "/invoices", response=BATCH_RESPONSES, summary="过账发票 Post invoices (one or a batch)"
+)
+def post_invoices(request, payload: list[InvoiceIn]):
+    def post(customer, company, row):
+        return ledger.post_invoice(
+            customer,
+            row.number,
+            row.invoice_date,
+            row.amount,
+            due_date=row.due_date,
+            company=company,
+            currency=row.currency,
+            rate=row.rate,
+            source=row.source,
+            order_number=row.order_number,
+        )
+
+    return _post_batch(request, payload, "receivables.add_invoice", post)
+
+
+@documents_router.post(
+    "/payments",
+    response=BATCH_RESPONSES,
+    summary="过账回款与贷项通知单 Post payments and credit notes",
+)
+def post_payments(request, payload: list[PaymentIn]):
+    def post(customer, company, row):
+        return ledger.post_payment(
+            customer,
+            row.number,
+            row.received_on,
+            row.amount,
+            kind=row.kind,
+            reference=row.reference,
+            company=company,
+            currency=row.currency,
+            rate=row.rate,
+            source=row.source,
+        )
+
+    return _post_batch(request, payload, "receivables.add_payment", post)

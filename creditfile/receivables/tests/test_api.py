@@ -1,11 +1,12 @@
 """POST /api/v1/credit-checks: the ERP's question before it releases an order."""
 
 import json
+from decimal import Decimal
 
 import pytest
 
 from creditfile.core.models import ApiToken
-from creditfile.receivables.models import Exposure, SalesOrder
+from creditfile.receivables.models import Exposure, Invoice, SalesOrder
 from creditfile.receivables.testing import credit_customer
 
 URL = "/api/v1/credit-checks"
@@ -84,3 +85,79 @@ def test_another_reps_customer_is_not_found_and_an_auditor_may_not_check(post, c
     assert post("walt", body).status_code == 404
     assert post("audrey", body).status_code == 403
     assert not SalesOrder.objects.exists()
+
+
+def post_documents(client, org, username, kind, rows):
+    _token, key = ApiToken.issue(getattr(org, username), "tests")
+    return client.post(
+        f"/api/v1/receivables/{kind}",
+        json.dumps(rows),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
+def test_finance_posts_a_batch_of_invoices_and_payments(client, org, customer):
+    invoices = [
+        {
+            "customer_id": customer.pk,
+            "number": f"INV-{n}",
+            "invoice_date": "2026-06-01",
+            "amount": "100.00",
+        }
+        for n in range(3)
+    ]
+    response = post_documents(client, org, "fiona", "invoices", invoices)
+    assert response.status_code == 200 and response.json()["posted"] == 3
+
+    payment = [
+        {
+            "customer_id": customer.pk,
+            "number": "PAY-1",
+            "received_on": "2026-06-10",
+            "amount": "150.00",
+            "reference": "INV-2",
+        }
+    ]
+    assert post_documents(client, org, "fiona", "payments", payment).json()["posted"] == 1
+    assert Exposure.objects.get(customer=customer).open_receivables == Decimal("150.00")
+    # posting the same batch again updates, never duplicates
+    assert post_documents(client, org, "fiona", "invoices", invoices).status_code == 200
+    assert Invoice.objects.count() == 3
+
+
+def test_a_batch_with_bad_rows_names_every_one_and_keeps_nothing(client, org, customer):
+    rows = [
+        {
+            "customer_id": customer.pk,
+            "number": "INV-1",
+            "invoice_date": "2026-06-01",
+            "amount": "100.00",
+        },
+        {
+            "customer_id": customer.pk,
+            "number": "INV-2",
+            "invoice_date": "2026-06-01",
+            "amount": "100.00",
+            "due_date": "2026-05-01",
+        },
+        {"customer_id": 999999, "number": "INV-3", "invoice_date": "2026-06-01", "amount": "1.00"},
+    ]
+    response = post_documents(client, org, "fiona", "invoices", rows)
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["detail"]] == ["1.due_date", "2.customer_id"]
+    assert not Invoice.objects.exists()
+    assert not Exposure.objects.filter(open_receivables__gt=0).exists()
+
+
+def test_a_sales_rep_may_not_post_invoices(client, org, customer):
+    rows = [
+        {
+            "customer_id": customer.pk,
+            "number": "INV-1",
+            "invoice_date": "2026-06-01",
+            "amount": "1.00",
+        }
+    ]
+    assert post_documents(client, org, "alice", "invoices", rows).status_code == 403
