@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("customers/", include("creditfile.customers.urls")),
     path("credit/", include("creditfile.credit.urls")),
+    path("receivables/", include("creditfile.receivables.views")),
     path("api/v1/", api.urls),
     path("accounts/api-tokens/", core_views.api_tokens, name="api_tokens"),
     path("accounts/confirm-password/", sudo.confirm_password, name="confirm_password"),
