@@ -113,6 +113,7 @@ class CreditReport:
     applications: dict = field(default_factory=dict)  # state → count
     reviews: dict = field(default_factory=dict)
     sanctions: dict = field(default_factory=dict)
+    receivables: dict = field(default_factory=dict)  # invoices, payments, released, blocked
     seconds: float = 0.0
     phases: dict = field(default_factory=dict)  # where the time went (seconds)
 
@@ -883,6 +884,7 @@ def _write_credit(seed: int, today: datetime.date, org, first_id: int) -> Credit
     from creditfile.credit.models import CreditApplication
     from creditfile.credit.services.reviews import create_due_reviews
     from creditfile.credit.services.sanctions import propose_sanctions
+    from creditfile.receivables.demo import write_receivables_examples
 
     began = clock = time.monotonic()
     report = CreditReport()
@@ -901,6 +903,7 @@ def _write_credit(seed: int, today: datetime.date, org, first_id: int) -> Credit
             examples.run()
             examples.backdate()
             write_extras(seed, today, org, first_id, {a.customer_id for a in examples.made})
+            report.receivables = write_receivables_examples(seed, today, first_id)
     report.applications = dict(
         CreditApplication.objects.values_list("state").annotate(n=Count("id")).order_by()
     )

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db.models import F
 
 from creditfile.core import roles
 from creditfile.core.models import User
@@ -108,6 +109,12 @@ def _credit_snapshot():
 
 def _delete_demo_data():
     """Credit records protect the customers they are about: remove them first."""
+    from creditfile.receivables.models import Exposure, Invoice, Payment, SalesOrder
+
+    Payment.objects.all().delete()
+    Invoice.objects.all().delete()
+    SalesOrder.objects.all().delete()
+    Exposure.objects.all().delete()
     TemporaryLimit.objects.all().delete()
     CreditSecurity.objects.all().delete()
     CreditLine.objects.all().delete()
@@ -430,3 +437,17 @@ def test_it_gives_another_seed_other_credit_histories(demo):
 
     assert plans(7) == plans(7)
     assert plans(7) != plans(8)
+
+
+def test_it_gives_some_customers_a_ledger_and_blocked_orders(demo):
+    from creditfile.receivables.models import Exposure, Invoice, Payment, SalesOrder
+    from creditfile.receivables.services.exposure import recompute
+
+    counts = demo.credit.receivables
+    assert counts["invoices"] == Invoice.objects.count() > 0
+    assert counts["payments"] == Payment.objects.count() > 0
+    assert counts["blocked"] == SalesOrder.objects.filter(status="blocked").count() > 0
+    assert SalesOrder.objects.filter(status="released").exists()
+    assert Invoice.objects.filter(settled_on__gt=F("due_date")).exists()  # some paid late
+    for row in Exposure.objects.all():
+        assert (row.open_receivables, row.open_orders) == recompute(row.customer_id, row.company_id)

@@ -65,6 +65,13 @@ class Command(BaseCommand):
                 f" {sum(credit.applications.values())} 个信用申请 applications，"
                 f"用时 {credit.seconds:.1f} 秒 {credit.phases}"
             )
+            if credit.receivables:
+                r = credit.receivables
+                self.stdout.write(
+                    f"应收账款 Receivables: {r['invoices']} 张发票 invoices, {r['payments']} 笔回款"
+                    f" payments, 订单 orders {r['released']} 放行 released /"
+                    f" {r['blocked']} 信用冻结 blocked"
+                )
         self.stdout.write(f"\n演示用户 Demo users（密码 password: {DEMO_PASSWORD}）:")
         for username, full_name, department, role in PEOPLE:
             self.stdout.write(f"  {username:<15} {full_name:<6} {department:<12} {role}")

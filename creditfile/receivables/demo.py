@@ -1,0 +1,75 @@
+"""Demo receivables: a few dozen customers with invoices, payments and checked orders.
+
+Written through the ledger and check services, so the exposure, the blocked-orders queue
+and the days late are what real postings would give. Each customer draws from its own
+generator seeded with (seed, credit code): the same demo every time.
+"""
+
+import datetime
+import random
+from decimal import Decimal
+
+from creditfile.core.models import Company
+from creditfile.credit.choices import LineStatus
+from creditfile.credit.models import CreditLine
+from creditfile.receivables.services.checks import check_credit
+from creditfile.receivables.services.ledger import post_invoice, post_payment
+
+CUSTOMERS = 40
+
+
+def write_receivables_examples(seed: int, today: datetime.date, first_id: int) -> dict:
+    """Ledgers for the first customers (from `first_id`) with an active line; returns counts."""
+    company = Company.default()
+    lines = (
+        CreditLine.objects.filter(
+            status=LineStatus.ACTIVE,
+            company=company,
+            customer_id__gte=first_id,
+            cash_on_delivery=False,
+            limit__gt=0,
+        )
+        .select_related("customer")
+        .order_by("customer_id")[:CUSTOMERS]
+    )
+    counts = {"invoices": 0, "payments": 0, "released": 0, "blocked": 0}
+    for line in lines:
+        customer = line.customer
+        dice = random.Random(f"{seed}-receivables-{customer.uscc}")
+        invoices = []
+        for number in range(dice.randint(3, 8)):
+            day = today - datetime.timedelta(days=dice.randint(5, 180))
+            amount = (line.limit * Decimal(dice.randint(5, 25)) / 100).quantize(Decimal(1))
+            invoices.append((day, amount, f"DEMO-{customer.pk}-{number + 1}"))
+        invoices.sort()
+        for day, amount, number in invoices:
+            post_invoice(customer, number, day, amount, source="demo")
+            counts["invoices"] += 1
+        habit = dice.random()  # most pay on time, some late, a few leave invoices open
+        for index, (day, amount, number) in enumerate(invoices):
+            due = day + datetime.timedelta(days=line.term_days)
+            late = 0 if habit < 0.6 else dice.randint(1, 20 if habit < 0.85 else 75)
+            paid_on = due + datetime.timedelta(days=late - dice.randint(0, 5))
+            if paid_on > today or (habit > 0.95 and index == len(invoices) - 1):
+                continue
+            share = Decimal(1) if dice.random() < 0.85 else Decimal("0.5")
+            post_payment(
+                customer,
+                f"DEMO-PAY-{customer.pk}-{index + 1}",
+                max(paid_on, day),
+                (amount * share).quantize(Decimal(1)),
+                reference=number,
+                source="demo",
+            )
+            counts["payments"] += 1
+        for index in range(dice.randint(1, 2)):
+            size = dice.choice((Decimal("0.2"), Decimal("0.4"), Decimal("1.3")))
+            result = check_credit(
+                customer,
+                (line.limit * size).quantize(Decimal(1)),
+                f"DEMO-SO-{customer.pk}-{index + 1}",
+                on_date=today,
+                source="demo",
+            )
+            counts["released" if result.released else "blocked"] += 1
+    return counts
