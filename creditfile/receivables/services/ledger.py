@@ -10,6 +10,8 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditfile.core.models import Company
@@ -207,12 +209,17 @@ def post_payment(
 
 
 def _undo_allocations(payment: Payment, exposure) -> None:
-    for allocation in payment.allocations.select_related("invoice"):
-        invoice = allocation.invoice
-        invoice.open_base += allocation.base_amount
-        invoice.settled_on = None
-        invoice.save(update_fields=["open_base", "settled_on", "updated_at"])
-        exposure.open_receivables += allocation.base_amount
+    """Give back what the payment settled; one invoice may hold several of its allocations
+    (an invoice raised after it was settled takes the payment's rest), so add them up per
+    invoice before touching the invoice."""
+    per_invoice: dict[int, Decimal] = {}
+    for invoice_id, amount in payment.allocations.values_list("invoice_id", "base_amount"):
+        per_invoice[invoice_id] = per_invoice.get(invoice_id, Decimal(0)) + amount
+    for invoice_id, amount in per_invoice.items():
+        Invoice.objects.filter(pk=invoice_id).update(
+            open_base=F("open_base") + amount, settled_on=None, updated_at=timezone.now()
+        )
+        exposure.open_receivables += amount
     payment.allocations.all().delete()
 
 

@@ -174,3 +174,19 @@ def test_days_late_is_settled_minus_due_and_never_negative(customer):
     late.refresh_from_db(), early.refresh_from_db()
     assert (days_late(late), days_late(early)) == (12, 0)
     assert days_late(post_invoice(customer, "INV-3", D(2026, 6, 1), "1")) is None
+
+
+def test_reposting_a_payment_gives_back_every_allocation_to_one_invoice(customer):
+    """Found by the property test: a raised invoice takes a second allocation of the same
+    payment, and undoing them must add both back to the invoice, not the last one only."""
+    post_payment(customer, "PAY-1", D(2026, 5, 20), "38.82")
+    post_invoice(customer, "INV-1", D(2026, 5, 1), "0.01")
+    post_invoice(customer, "INV-1", D(2026, 5, 1), "1.08")  # takes 1.07 more of PAY-1
+    assert Allocation.objects.count() == 2
+
+    post_payment(customer, "PAY-1", D(2026, 5, 20), "0.50")
+
+    invoice = Invoice.objects.get()
+    assert invoice.open_base == Decimal("0.58") and invoice.settled_on is None
+    assert exposure_of(customer).open_receivables == Decimal("0.58")
+    assert_matches_ledger(customer)

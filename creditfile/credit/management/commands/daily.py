@@ -1,7 +1,8 @@
 """creditfile daily: the credit department's daily chores, safe to run twice.
 
-Expires lines whose validity ended, creates the reviews that fell due (R-23) and, once
-the sanctions service exists, proposes sanctions for late payers (R-27). Every step is
+Expires lines whose validity ended, creates the reviews that fell due (R-23), writes last
+month's payment summaries from the receivables ledger and proposes sanctions for late
+payers (R-27). Every step is
 idempotent, so a rerun after a failure (or by mistake) changes nothing twice.
 """
 
@@ -72,6 +73,17 @@ class Command(BaseCommand):
                 ("季度监控复核 Quarterly reviews created", str(created["quarterly"])),
                 ("额度即将到期复评 Expiring-line reviews created", str(created["expiring"])),
             ]
+            from creditfile.receivables.services.habits import months_back, summarise_month
+
+            # Last month's payment behaviour from the ledger, before the sanction rules
+            # read it (a rerun rewrites the same rows).
+            period_end = months_back(today, 1)
+            rows.append(
+                (
+                    f"付款记录汇总 Payment summaries from the ledger ({period_end})",
+                    str(summarise_month(period_end)),
+                )
+            )
             propose = _sanctions_step()
             if propose is None:
                 rows.append(("信用制裁提议 Sanction proposals", "— (未安装 not installed)"))
