@@ -12,6 +12,7 @@ from decimal import Decimal
 from creditfile.core.models import Company
 from creditfile.credit.choices import LineStatus
 from creditfile.credit.models import CreditLine
+from creditfile.receivables.models import CreditControl
 from creditfile.receivables.services.checks import check_credit
 from creditfile.receivables.services.ledger import post_invoice, post_payment
 
@@ -21,6 +22,11 @@ CUSTOMERS = 40
 def write_receivables_examples(seed: int, today: datetime.date, first_id: int) -> dict:
     """Ledgers for the first customers (from `first_id`) with an active line; returns counts."""
     company = Company.default()
+    # A company tolerates a little overdue before it holds orders (R-19 during-deal control).
+    CreditControl.objects.get_or_create(
+        company=company,
+        defaults={"overdue_tolerance_days": 15, "overdue_tolerance_amount": Decimal(20000)},
+    )
     lines = (
         CreditLine.objects.filter(
             status=LineStatus.ACTIVE,
@@ -52,18 +58,27 @@ def write_receivables_examples(seed: int, today: datetime.date, first_id: int) -
             paid_on = due + datetime.timedelta(days=late - dice.randint(0, 5))
             if paid_on > today or (habit > 0.95 and index == len(invoices) - 1):
                 continue
-            share = Decimal(1) if dice.random() < 0.85 else Decimal("0.5")
-            post_payment(
-                customer,
-                f"DEMO-PAY-{customer.pk}-{index + 1}",
-                max(paid_on, day),
-                (amount * share).quantize(Decimal(1)),
-                reference=number,
-                source="demo",
-            )
-            counts["payments"] += 1
+            paid_on = max(paid_on, day)
+            # Most pay in one go; some pay half first and the rest weeks later.
+            instalments = [(paid_on, amount)]
+            if dice.random() > 0.85:
+                half = (amount / 2).quantize(Decimal(1))
+                rest_on = paid_on + datetime.timedelta(days=dice.randint(15, 40))
+                instalments = [(paid_on, half)] + (
+                    [(rest_on, amount - half)] if rest_on <= today else []
+                )
+            for part, (on, paid) in enumerate(instalments):
+                post_payment(
+                    customer,
+                    f"DEMO-PAY-{customer.pk}-{index + 1}-{part + 1}",
+                    on,
+                    paid,
+                    reference=number,
+                    source="demo",
+                )
+                counts["payments"] += 1
         for index in range(dice.randint(1, 2)):
-            size = dice.choice((Decimal("0.2"), Decimal("0.4"), Decimal("1.3")))
+            size = dice.choice((Decimal("0.1"), Decimal("0.2"), Decimal("0.3"), Decimal("1.3")))
             result = check_credit(
                 customer,
                 (line.limit * size).quantize(Decimal(1)),
