@@ -49,7 +49,7 @@ def write_receivables_examples(seed: int, today: datetime.date, first_id: int) -
             invoices.append((day, amount, f"DEMO-{customer.pk}-{number + 1}"))
         invoices.sort()
         for day, amount, number in invoices:
-            post_invoice(customer, number, day, amount, source="demo")
+            post_invoice(customer, number, day, amount, company=company, source="demo")
             counts["invoices"] += 1
         habit = dice.random()  # most pay on time, some late, a few leave invoices open
         for index, (day, amount, number) in enumerate(invoices):
@@ -74,6 +74,7 @@ def write_receivables_examples(seed: int, today: datetime.date, first_id: int) -
                     on,
                     paid,
                     reference=number,
+                    company=company,
                     source="demo",
                 )
                 counts["payments"] += 1
@@ -84,6 +85,7 @@ def write_receivables_examples(seed: int, today: datetime.date, first_id: int) -
                 (line.limit * size).quantize(Decimal(1)),
                 f"DEMO-SO-{customer.pk}-{index + 1}",
                 on_date=today,
+                company=company,
                 source="demo",
             )
             counts["released" if result.released else "blocked"] += 1

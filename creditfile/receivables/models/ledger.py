@@ -32,7 +32,9 @@ class Document(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    HISTORY_ROOT = "customer"
+    # No HISTORY_ROOT: documents are the ERP's record, not changes to the credit file, so
+    # posting one neither writes the file's change log nor counts as updating the file
+    # (which would hide a stale file behind its invoices).
 
     class Meta:
         abstract = True

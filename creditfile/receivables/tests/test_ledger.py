@@ -190,3 +190,18 @@ def test_reposting_a_payment_gives_back_every_allocation_to_one_invoice(customer
     assert invoice.open_base == Decimal("0.58") and invoice.settled_on is None
     assert exposure_of(customer).open_receivables == Decimal("0.58")
     assert_matches_ledger(customer)
+
+
+def test_posting_documents_does_not_count_as_updating_the_credit_file(customer):
+    """An invoice is the ERP's record, not new information on file: a stale file stays stale."""
+    from creditfile.core.models import ObjectChange
+    from creditfile.customers.models import Customer
+
+    before = Customer.objects.values_list("file_updated_at", flat=True).get(pk=customer.pk)
+    changes = ObjectChange.objects.count()
+    post_invoice(customer, "INV-1", D(2026, 6, 1), "100")
+    post_payment(customer, "PAY-1", D(2026, 6, 5), "100")
+    check_credit(customer, "10", "SO-1", on_date=TODAY)
+
+    assert Customer.objects.values_list("file_updated_at", flat=True).get(pk=customer.pk) == before
+    assert ObjectChange.objects.count() == changes
