@@ -41,26 +41,32 @@ def money(value, field: str) -> Decimal:
     return amount.quantize(CENT, ROUND_HALF_UP)
 
 
-def base_amount(amount: Decimal, rate) -> Decimal:
-    """The amount in CNY at `rate` (CNY per unit of the document's currency)."""
+def exchange_rate(rate) -> Decimal:
+    """CNY per unit of the document's currency, a positive number."""
     try:
         rate = Decimal(str(rate))
     except (InvalidOperation, ValueError) as exc:
         raise LedgerError(_("汇率无效：%(value)s") % {"value": rate}, "rate") from exc
     if not rate.is_finite() or rate <= 0:
         raise LedgerError(_("汇率必须大于0。"), "rate")
-    return (amount * rate).quantize(CENT, ROUND_HALF_UP)
+    return rate
+
+
+def base_amount(amount: Decimal, rate) -> Decimal:
+    """The amount in CNY at `rate` (CNY per unit of the document's currency)."""
+    return (amount * exchange_rate(rate)).quantize(CENT, ROUND_HALF_UP)
 
 
 def _currency(currency: str, rate) -> tuple[str, Decimal]:
     code = (currency or "CNY").strip().upper()
-    if len(code) != 3 or not code.isalpha():
+    if len(code) != 3 or not code.isalpha() or not code.isascii():
         raise LedgerError(
             _("币种应为三位字母代码，如 CNY、USD：%(value)s") % {"value": currency}, "currency"
         )
-    if code == "CNY" and Decimal(str(rate)) != 1:
+    rate = exchange_rate(rate)
+    if code == "CNY" and rate != 1:
         raise LedgerError(_("人民币单据的汇率必须为1。"), "rate")
-    return code, Decimal(str(rate))
+    return code, rate
 
 
 @transaction.atomic

@@ -123,6 +123,8 @@ def test_foreign_currency_counts_in_cny_at_the_documents_rate(customer):
         ("amount", {"amount": "-5"}),
         ("amount", {"amount": "abc"}),
         ("rate", {"currency": "USD", "rate": "0"}),
+        ("rate", {"currency": "USD", "rate": "abc"}),
+        ("rate", {"rate": "x"}),
         ("currency", {"currency": "美元"}),
     ],
 )
