@@ -83,7 +83,6 @@ def create_credit_check(request, payload: CreditCheckIn):
                 currency=payload.currency,
                 rate=payload.rate,
                 source=payload.source,
-                user=request.user,
             )
     except LedgerError as error:
         return Status(422, {"detail": [{"field": error.field or "__all__", "message": str(error)}]})

@@ -103,8 +103,6 @@ def order_recheck(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
 
     def recheck(order):
-        if order.status != OrderStatus.BLOCKED:
-            raise LedgerError(_("订单 %(number)s 不在冻结状态。") % {"number": order.number})
         result = checks.recheck(order)
         if result.released:
             return _("重新检查通过，订单 %(number)s 已放行。") % {"number": order.number}

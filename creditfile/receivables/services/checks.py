@@ -192,7 +192,6 @@ def check_credit(
     currency: str = "CNY",
     rate=1,
     source: str = "manual",
-    user=None,
 ) -> CheckResult:
     """Check an order against the customer's credit; release (and reserve) or block it.
 
@@ -290,6 +289,8 @@ def reject_blocked(order: SalesOrder, user, reason: str) -> SalesOrder:
 
 def recheck(order: SalesOrder, on_date: datetime.date | None = None) -> CheckResult:
     """Check a blocked order again (after a payment, a new line, a lifted measure)."""
+    if order.status != OrderStatus.BLOCKED:
+        raise LedgerError(_("订单 %(number)s 不在冻结状态。") % {"number": order.number})
     return check_credit(
         order.customer,
         order.amount,

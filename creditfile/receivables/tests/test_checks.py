@@ -156,6 +156,8 @@ def test_a_blocked_order_is_released_only_by_an_authorised_person_with_a_reason(
     assert open_orders(customer) == Decimal("150000.00")
     with pytest.raises(LedgerError):
         reject_blocked(released, org.cathy, "重复")
+    with pytest.raises(LedgerError, match="不在冻结状态"):
+        recheck(released, on_date=TODAY)
 
 
 def test_a_rejected_order_reserves_nothing(customer, org):
