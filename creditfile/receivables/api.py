@@ -20,12 +20,14 @@ from creditfile.core.history import acting_as
 from creditfile.core.models import Company
 from creditfile.customers.api import MessageOut, Money, ValidationErrorOut
 from creditfile.customers.services.visibility import get_customer_for, visible_customers
-from creditfile.receivables.choices import PaymentKind
-from creditfile.receivables.services import ledger
+from creditfile.receivables.choices import CheckPoint, PaymentKind
+from creditfile.receivables.models import Exposure, SalesOrder
+from creditfile.receivables.services import ledger, orders
 from creditfile.receivables.services.checks import check_credit
 from creditfile.receivables.services.ledger import LedgerError
 
 router = Router()
+documents_router = Router()
 
 
 class CreditCheckIn(Schema):
@@ -37,6 +39,11 @@ class CreditCheckIn(Schema):
     company_id: int | None = Field(None, description="销售公司，缺省为本公司")
     source: str = Field("api", max_length=40, description="来源系统；与订单号一起识别订单")
     on_date: date | None = Field(None, description="检查日期，缺省为今天")
+    point: CheckPoint = Field(
+        CheckPoint.ENTRY,
+        description="订单所处环节：entry 录入、release 审核放行、delivery 发货、invoice 开票；"
+        "在公司设置的检查环节检查，订单首次占用额度或金额增加时总要检查",
+    )
 
 
 class ReasonOut(Schema):
@@ -51,8 +58,10 @@ class ReasonOut(Schema):
 
 class CreditCheckOut(Schema):
     released: bool
+    checked: bool = Field(..., description="false：尚未到公司的第一个检查环节，只登记不占用额度")
     order_id: int
     status: str
+    stage: str
     reasons: list[ReasonOut]
     limit: Money = Field(..., description="可用额度（人民币）")
     open_receivables: Money
@@ -78,6 +87,7 @@ def create_credit_check(request, payload: CreditCheckIn):
                 customer,
                 payload.amount,
                 payload.order_ref,
+                point=payload.point,
                 company=company,
                 on_date=payload.on_date,
                 currency=payload.currency,
@@ -85,12 +95,22 @@ def create_credit_check(request, payload: CreditCheckIn):
                 source=payload.source,
             )
     except LedgerError as error:
-        return Status(422, {"detail": [{"field": error.field or "__all__", "message": str(error)}]})
+        return _refused(error)
+    return _answer(result)
+
+
+def _refused(error: LedgerError) -> Status:
+    return Status(422, {"detail": [{"field": error.field or "__all__", "message": str(error)}]})
+
+
+def _answer(result) -> dict:
     percent = result.utilisation_percent
     return {
         "released": result.released,
+        "checked": result.checked,
         "order_id": result.order.pk,
         "status": result.order.status,
+        "stage": result.order.stage,
         "reasons": [reason.as_dict() for reason in result.reasons],
         "limit": result.limit,
         "open_receivables": result.open_receivables,
@@ -101,9 +121,86 @@ def create_credit_check(request, payload: CreditCheckIn):
     }
 
 
-# -- documents from the ERP, one or many at a time ----------------------------------------
+# -- an order's life after its check: close, reopen, copy ----------------------------------
 
-documents_router = Router()
+CHECK_RESPONSES = {200: CreditCheckOut, 403: MessageOut, 404: MessageOut, 422: ValidationErrorOut}
+
+
+class CancelIn(Schema):
+    reason: str = Field("", max_length=500, description="取消（关闭）原因")
+
+
+class ReopenIn(Schema):
+    amount: Money | None = Field(None, description="新的订单金额（原币）；缺省为原金额")
+    on_date: date | None = None
+
+
+class CopyIn(Schema):
+    order_ref: str = Field(..., min_length=1, max_length=60, description="新订单号")
+    on_date: date | None = None
+
+
+class OrderOut(Schema):
+    order_id: int
+    status: str
+    open_orders: Money
+
+
+def _order(request, order_id: int) -> SalesOrder:
+    if not request.user.has_perm("receivables.check_credit"):
+        raise PermissionDenied
+    return get_object_or_404(
+        SalesOrder.objects.filter(customer__in=visible_customers(request.user)), pk=order_id
+    )
+
+
+@documents_router.post(
+    "/orders/{order_id}/cancel",
+    response={200: OrderOut, 403: MessageOut, 404: MessageOut, 422: ValidationErrorOut},
+    summary="取消（关闭）订单 Close an order and free what it holds",
+)
+def cancel(request, order_id: int, payload: CancelIn):
+    order = _order(request, order_id)
+    try:
+        with _acting(request):
+            order = orders.cancel_order(order, payload.reason)
+    except LedgerError as error:
+        return _refused(error)
+    exposure = Exposure.objects.get(customer_id=order.customer_id, company_id=order.company_id)
+    return {"order_id": order.pk, "status": order.status, "open_orders": exposure.open_orders}
+
+
+@documents_router.post(
+    "/orders/{order_id}/reopen",
+    response=CHECK_RESPONSES,
+    summary="重新打开已关闭的订单（重新检查） Reopen a closed order: checked again",
+)
+def reopen(request, order_id: int, payload: ReopenIn):
+    order = _order(request, order_id)
+    try:
+        with _acting(request):
+            result = orders.reopen_order(order, amount=payload.amount, on_date=payload.on_date)
+    except LedgerError as error:
+        return _refused(error)
+    return _answer(result)
+
+
+@documents_router.post(
+    "/orders/{order_id}/copy",
+    response=CHECK_RESPONSES,
+    summary="复制订单（作为新订单检查） Copy an order: the copy is checked as a new order",
+)
+def copy(request, order_id: int, payload: CopyIn):
+    order = _order(request, order_id)
+    try:
+        with _acting(request):
+            result = orders.copy_order(order, payload.order_ref, on_date=payload.on_date)
+    except LedgerError as error:
+        return _refused(error)
+    return _answer(result)
+
+
+# -- documents from the ERP, one or many at a time ----------------------------------------
 
 
 class InvoiceIn(Schema):

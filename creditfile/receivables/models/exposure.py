@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from creditfile.core.fields import MoneyField
-from creditfile.receivables.choices import ReceivablesCounted
+from creditfile.receivables.choices import CheckPoint, ReceivablesCounted
 
 
 class Exposure(models.Model):
@@ -26,6 +26,11 @@ class Exposure(models.Model):
     )
     open_receivables = MoneyField(_("未收应收账款（人民币）"), default=0)
     open_orders = MoneyField(_("已放行未开票订单（人民币）"), default=0)
+    delivered_orders = MoneyField(
+        _("其中已发货未开票（人民币）"),
+        default=0,
+        help_text=_("已放行未开票订单中已发货的部分"),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -41,7 +46,10 @@ class Exposure(models.Model):
 
 class CreditControl(models.Model):
     """How a selling company checks orders: what counts against the limit, what overdue
-    it tolerates. A company without a row uses the defaults of the fields."""
+    it tolerates. A company without a row uses the defaults of the fields. Every change
+    is in the change log: loosening the check is a decision someone answers for."""
+
+    HISTORY_ROOT = ""
 
     company = models.OneToOneField(
         "core.Company",
@@ -49,7 +57,12 @@ class CreditControl(models.Model):
         on_delete=models.CASCADE,
         related_name="credit_control",
     )
-    count_open_orders = models.BooleanField(_("已放行未开票订单计入占用"), default=True)
+    check_on_entry = models.BooleanField(_("订单录入时检查"), default=True)
+    check_on_release = models.BooleanField(_("订单审核放行时检查"), default=False)
+    check_on_delivery = models.BooleanField(_("发货时检查"), default=False)
+    check_on_invoice = models.BooleanField(_("开票时检查"), default=False)
+    count_open_orders = models.BooleanField(_("已放行未发货订单计入占用"), default=True)
+    count_delivered = models.BooleanField(_("已发货未开票订单计入占用"), default=True)
     receivables_counted = models.CharField(
         _("计入占用的应收账款"),
         max_length=20,
@@ -66,6 +79,24 @@ class CreditControl(models.Model):
     class Meta:
         verbose_name = _("信用检查设置")
         verbose_name_plural = _("信用检查设置")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(check_on_entry=True)
+                | models.Q(check_on_release=True)
+                | models.Q(check_on_delivery=True)
+                | models.Q(check_on_invoice=True),
+                name="credit_control_checks_somewhere",
+                violation_error_message=_("至少选择一个信用检查点。"),
+            ),
+        ]
 
     def __str__(self):
         return str(self.company)
+
+    def checks_at(self, point: str) -> bool:
+        return getattr(self, f"check_on_{point}")
+
+    @property
+    def first_point(self) -> str:
+        """The earliest step that checks: an order before it is only recorded."""
+        return next(point for point in CheckPoint.values if self.checks_at(point))

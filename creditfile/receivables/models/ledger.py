@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from creditfile.core.fields import MoneyField
-from creditfile.receivables.choices import OrderStatus, PaymentKind
+from creditfile.receivables.choices import CheckPoint, OrderStatus, PaymentKind
 
 _USER = settings.AUTH_USER_MODEL
 
@@ -48,6 +48,17 @@ class SalesOrder(Document):
 
     order_date = models.DateField(_("订单日期"))
     status = models.CharField(_("状态"), max_length=12, choices=OrderStatus.choices)
+    stage = models.CharField(
+        _("所处环节"), max_length=10, choices=CheckPoint.choices, default=CheckPoint.ENTRY
+    )
+    copied_from = models.ForeignKey(
+        "self",
+        verbose_name=_("复制自"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="copies",
+    )
     invoiced_base = MoneyField(_("已开票金额（人民币）"), default=0)
     check_reasons = models.JSONField(_("信用检查结果"), default=list, blank=True)
     decided_by = models.ForeignKey(
@@ -76,6 +87,10 @@ class SalesOrder(Document):
             ("check_credit", _("可以对订单做信用检查")),
             ("release_order", _("可以放行或拒绝信用冻结的订单")),
         ]
+
+    @property
+    def delivered(self) -> bool:
+        return CheckPoint.rank(self.stage) >= CheckPoint.rank(CheckPoint.DELIVERY)
 
     @property
     def open_base(self):

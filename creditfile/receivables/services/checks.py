@@ -22,7 +22,7 @@ from creditfile.credit.choices import BlacklistState, LineStatus, MeasureKind
 from creditfile.credit.models import BlacklistEntry, CreditLine, Measure
 from creditfile.credit.services.lines import available_limit, credit_line_for, group_line_for
 from creditfile.customers.choices import Lifecycle
-from creditfile.receivables.choices import OrderStatus, ReceivablesCounted
+from creditfile.receivables.choices import CheckPoint, OrderStatus, ReceivablesCounted
 from creditfile.receivables.models import CreditControl, SalesOrder
 from creditfile.receivables.services import exposure as exposures
 from creditfile.receivables.services.ledger import LedgerError, _currency, base_amount, money
@@ -53,6 +53,7 @@ class Reason:
 class CheckResult:
     released: bool
     order: SalesOrder
+    checked: bool = True  # False: recorded before the company's first check point
     reasons: list[Reason] = field(default_factory=list)
     limit: Decimal = ZERO  # available: line + temporary (+ securities where the policy says)
     open_receivables: Decimal = ZERO
@@ -72,9 +73,13 @@ def control_for(company: Company) -> CreditControl:
     return CreditControl.objects.filter(company=company).first() or CreditControl(company=company)
 
 
-def _counted(exposure, control: CreditControl, overdue_total: Decimal) -> Decimal:
+def counted_exposure(exposure, control: CreditControl, overdue_total: Decimal) -> Decimal:
     """What of the exposure uses up the limit under the company's settings."""
-    counted = exposure.open_orders if control.count_open_orders else ZERO
+    counted = ZERO
+    if control.count_open_orders:
+        counted += exposure.open_orders - exposure.delivered_orders
+    if control.count_delivered:
+        counted += exposure.delivered_orders
     if control.receivables_counted == ReceivablesCounted.ALL_OPEN:
         counted += exposure.open_receivables
     else:
@@ -119,7 +124,7 @@ def reasons_against(customer, company, exposure, all_rows, extra: Decimal, on_da
         limit = available_limit(line, on_date)
     all_overdue = exposures.overdue(customer.pk, company.pk, on_date)
     if line is not None and not line.cash_on_delivery:
-        after = _counted(exposure, control, all_overdue.amount) + extra
+        after = counted_exposure(exposure, control, all_overdue.amount) + extra
         if after > limit:
             reasons.append(
                 Reason(
@@ -142,7 +147,7 @@ def reasons_against(customer, company, exposure, all_rows, extra: Decimal, on_da
         group_limit = available_limit(group, on_date)
         used = sum(
             (
-                _counted(
+                counted_exposure(
                     row,
                     control_for(row.company),
                     ZERO if row.pk != exposure.pk else all_overdue.amount,
@@ -187,16 +192,21 @@ def check_credit(
     amount,
     order_ref: str,
     *,
+    point: str = CheckPoint.ENTRY,
     company: Company | None = None,
     on_date: datetime.date | None = None,
     currency: str = "CNY",
     rate=1,
     source: str = "manual",
 ) -> CheckResult:
-    """Check an order against the customer's credit; release (and reserve) or block it.
+    """Check an order at a step of the ERP (`point`); release (and reserve) or block it.
 
-    The order is identified by (company, source, order_ref). Checked again with a larger
-    amount, only the increase is checked; with a smaller one, the reservation shrinks.
+    The order is identified by (company, source, order_ref). Whatever steps the company
+    checks at, an order that would start to hold credit, or hold more, is checked:
+    reaching the first checking step, skipping past it, or a larger amount (then only the
+    increase). An order already holding credit is checked again, in full, at every
+    later step the company checks at; with a smaller amount its reservation shrinks.
+    Before the first checking step an order is only recorded (entered), holding nothing.
     A blocked order waits in the blocked queue (release with a reason, reject, re-check).
     """
     company = company or Company.default()
@@ -206,6 +216,8 @@ def check_credit(
     base = base_amount(amount, rate)
     if not order_ref:
         raise LedgerError(_("必须填写订单号。"), "order_ref")
+    if point not in CheckPoint.values:
+        raise LedgerError(_("未知的检查环节：%(point)s。") % {"point": point}, "point")
     exposure, rows = exposures.locked_exposures(customer.pk, company.pk)
     order = (
         SalesOrder.objects.select_for_update()
@@ -220,38 +232,64 @@ def check_credit(
         raise LedgerError(
             _("订单 %(number)s 已开票或已取消，不能再检查。") % {"number": order_ref}, "order_ref"
         )
-    held = order.open_base if order is not None else ZERO
-    extra = max(base - (order.base_amount if order is not None and held else ZERO), ZERO)
-    reasons, limit, overdue = (
-        ([], ZERO, None)
-        if False
-        else reasons_against(customer, company, exposure, rows, extra, on_date)
-    )
     if order is None:
         order = SalesOrder(company=company, customer=customer, source=source, number=order_ref)
-    released = not reasons or (held > 0 and base <= order.base_amount)
-    exposure.open_orders -= held
-    if released:
+    return _decide(order, exposure, rows, point, on_date, currency, rate, amount, base)
+
+
+def _decide(order, exposure, rows, point, on_date, currency, rate, amount, base) -> CheckResult:
+    """The check itself, for an order locked with its customer's exposure."""
+    customer, company = order.customer, order.company
+    control = control_for(company)
+    held = order.open_base
+    new_open = max(base - order.invoiced_base, ZERO)
+    extra = max(new_open - held, ZERO)
+    later = max(point, order.stage, key=CheckPoint.rank) if order.pk else point
+    before_first = CheckPoint.rank(later) < CheckPoint.rank(control.first_point)
+    if held:
+        # Held already: checked again at a step that checks, or for a larger amount.
+        moved_on = CheckPoint.rank(point) > CheckPoint.rank(order.stage)
+        checked = extra > 0 or (moved_on and control.checks_at(point))
+    else:
+        checked = not before_first
+    if checked:
+        reasons, limit, overdue = reasons_against(customer, company, exposure, rows, extra, on_date)
+    else:
+        reasons, (limit, overdue) = [], _figures(customer, company, on_date)
+    exposures.hold(exposure, order, -held)
+    order.stage = later
+    if not checked and not held:
+        order.status = OrderStatus.ENTERED
+    elif not reasons:
         order.status = OrderStatus.RELEASED
-        exposure.open_orders += max(base - order.invoiced_base, ZERO)
+        exposures.hold(exposure, order, new_open)
     else:
         order.status = OrderStatus.BLOCKED
+    released = order.status != OrderStatus.BLOCKED
     order.order_date = order.order_date or on_date
     order.currency, order.rate, order.amount, order.base_amount = currency, rate, amount, base
-    order.check_reasons = [] if released else [r.as_dict() for r in reasons]
+    order.check_reasons = [r.as_dict() for r in reasons]
     order.decided_by, order.decided_at, order.decision_reason = None, None, ""
     order.save()
     exposures.save(exposure)
     return CheckResult(
         released=released,
+        checked=checked,
         order=order,
-        reasons=[] if released else reasons,
+        reasons=reasons,
         limit=limit,
         open_receivables=exposure.open_receivables,
         open_orders=exposure.open_orders,
         overdue_amount=overdue.amount,
         oldest_overdue_days=overdue.days(on_date),
     )
+
+
+def _figures(customer, company, on_date) -> tuple[Decimal, exposures.Overdue]:
+    """The available limit and the overdue the answer shows, checked or not."""
+    line = credit_line_for(customer, on_date, company)
+    limit = available_limit(line, on_date) if line is not None else ZERO
+    return limit, exposures.overdue(customer.pk, company.pk, on_date)
 
 
 def _blocked(order: SalesOrder, user, reason: str, permission: str):
@@ -273,7 +311,7 @@ def release_blocked(order: SalesOrder, user, reason: str) -> SalesOrder:
     who takes the responsibility; the reasons of the check stay on the order."""
     exposure, order = _blocked(order, user, reason, "receivables.release_order")
     order.status = OrderStatus.RELEASED
-    exposure.open_orders += order.open_base
+    exposures.hold(exposure, order, order.open_base)
     order.save()
     exposures.save(exposure)
     return order
@@ -295,6 +333,7 @@ def recheck(order: SalesOrder, on_date: datetime.date | None = None) -> CheckRes
         order.customer,
         order.amount,
         order.number,
+        point=order.stage,
         company=order.company,
         on_date=on_date,
         currency=order.currency,

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Sum
 
 from creditfile.core.fields import ZERO
-from creditfile.receivables.choices import OrderStatus
+from creditfile.receivables.choices import CheckPoint, OrderStatus
 from creditfile.receivables.models import Exposure, Invoice, SalesOrder
 
 
@@ -33,7 +33,18 @@ def locked_exposures(customer_id: int, company_id: int) -> tuple[Exposure, list[
 
 
 def save(exposure: Exposure) -> None:
-    exposure.save(update_fields=["open_receivables", "open_orders", "updated_at"])
+    exposure.save(
+        update_fields=["open_receivables", "open_orders", "delivered_orders", "updated_at"]
+    )
+
+
+def hold(exposure: Exposure, order: SalesOrder, amount: Decimal) -> None:
+    """Add `amount` of the order's reservation (take it off when negative). A delivered
+    order's part also counts as delivered-not-invoiced, so the two categories can be
+    counted against the limit separately."""
+    exposure.open_orders += amount
+    if order.delivered:
+        exposure.delivered_orders += amount
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,20 @@ def overdue(
         customer_id=customer_id, company_id=company_id, open_base__gt=0, due_date__lt=cutoff
     ).aggregate(amount=Sum("open_base"), oldest=Min("due_date"))
     return Overdue(row["amount"] or ZERO, row["oldest"])
+
+
+def recompute_delivered(customer_id: int, company_id: int) -> Decimal:
+    """The delivered-not-invoiced part of the open orders, added up from the orders."""
+    orders = SalesOrder.objects.filter(
+        customer_id=customer_id, company_id=company_id, status=OrderStatus.RELEASED
+    ).exclude(stage__in=(CheckPoint.ENTRY, CheckPoint.RELEASE))
+    return sum(
+        (
+            max(base - invoiced, ZERO)
+            for base, invoiced in orders.values_list("base_amount", "invoiced_base")
+        ),
+        ZERO,
+    )
 
 
 def recompute(customer_id: int, company_id: int) -> tuple[Decimal, Decimal]:

@@ -108,7 +108,8 @@ def post_invoice(
             company=company, customer=customer, source=source, number=number, open_base=base
         )
         invoice.order = _consume_order(invoice, customer, company, source, order_number, base)
-        exposure.open_orders -= invoice.order_base
+        if invoice.order is not None:
+            exposures.hold(exposure, invoice.order, -invoice.order_base)
         exposure.open_receivables += base
     else:
         if invoice.customer_id != customer.pk:

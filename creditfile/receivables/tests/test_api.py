@@ -161,3 +161,54 @@ def test_a_sales_rep_may_not_post_invoices(client, org, customer):
         }
     ]
     assert post_documents(client, org, "alice", "invoices", rows).status_code == 403
+
+
+def _call(client, org, username, url, body):
+    _token, key = ApiToken.issue(getattr(org, username), "tests")
+    return client.post(
+        url,
+        json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
+def test_the_step_is_part_of_the_question_and_of_the_answer(client, org, customer):
+    from creditfile.core.models import Company
+    from creditfile.receivables.models import CreditControl
+
+    CreditControl.objects.create(
+        company=Company.default(), check_on_entry=False, check_on_release=True
+    )
+    body = {"customer_id": customer.pk, "order_ref": "SO-1", "amount": "150000.00"}
+    entered = _call(client, org, "alice", URL, body | {"point": "entry"}).json()
+    assert (entered["checked"], entered["status"], entered["stage"]) == (False, "entered", "entry")
+    released = _call(client, org, "alice", URL, body | {"point": "release"}).json()
+    assert (released["checked"], released["status"]) == (True, "blocked")
+    assert _call(client, org, "alice", URL, body | {"point": "shipped"}).status_code == 422
+
+
+def test_closing_reopening_and_copying_an_order_over_the_api(client, org, customer):
+    first = _call(
+        client,
+        org,
+        "alice",
+        URL,
+        {"customer_id": customer.pk, "order_ref": "SO-1", "amount": "70000.00"},
+    ).json()
+    base = f"/api/v1/receivables/orders/{first['order_id']}"
+    closed = _call(client, org, "alice", f"{base}/cancel", {"reason": "客户取消"})
+    assert closed.status_code == 200 and closed.json()["open_orders"] == "0.00"
+
+    copied = _call(client, org, "alice", f"{base}/copy", {"order_ref": "SO-2"}).json()
+    assert copied["released"] and copied["open_orders"] == "70000.00"
+
+    reopened = _call(client, org, "alice", f"{base}/reopen", {}).json()
+    assert not reopened["released"] and reopened["reasons"][0]["code"] == "over_limit"
+    assert Exposure.objects.get(customer=customer).open_orders == Decimal("70000.00")
+
+    refused = _call(client, org, "alice", f"{base}/copy", {"order_ref": "SO-2"})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "order_ref"
+    # Another region's rep cannot find the order; an archivist may not act on orders.
+    assert _call(client, org, "walt", f"{base}/cancel", {}).status_code == 404
+    assert _call(client, org, "arthur", f"{base}/cancel", {}).status_code == 403
