@@ -18,9 +18,11 @@ from django.views.decorators.http import require_GET, require_POST
 from creditfile.core import sudo
 from creditfile.customers.services.visibility import visible_customers
 from creditfile.receivables.choices import OrderStatus
+from creditfile.receivables.customer_views import customer_receivables
 from creditfile.receivables.models import SalesOrder
 from creditfile.receivables.services import checks
 from creditfile.receivables.services.ledger import LedgerError
+from creditfile.receivables.settings_views import credit_control
 
 PER_PAGE = 50
 
@@ -117,6 +119,8 @@ app_name = "receivables"
 
 urlpatterns = [
     path("blocked/", blocked_orders, name="blocked"),
+    path("customers/<int:customer_pk>/", customer_receivables, name="customer"),
+    path("settings/", credit_control, name="settings"),
     path("orders/<int:pk>/release/", order_release, name="order_release"),
     path("orders/<int:pk>/reject/", order_reject, name="order_reject"),
     path("orders/<int:pk>/recheck/", order_recheck, name="order_recheck"),

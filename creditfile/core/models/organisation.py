@@ -151,5 +151,7 @@ class Company(models.Model):
 
         company = cls.objects.filter(is_default=True).first() or cls.objects.first()
         if company is None:
-            company = cls.objects.create(name=settings.COMPANY_NAME or _("本公司"), is_default=True)
+            company = cls.objects.create(
+                name=str(settings.COMPANY_NAME or _("本公司")), is_default=True
+            )
         return company

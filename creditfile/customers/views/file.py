@@ -285,6 +285,17 @@ def _form_context(
 # --- Rendering the file ---------------------------------------------------------------------
 
 
+def _app_tabs(user, customer: Customer) -> list[tuple[str, str]]:
+    """Tabs other apps render into the file (loaded from their own URLs): credit (grades,
+    lines, evaluations, applications) and receivables (position, habits, documents)."""
+    tabs = []
+    if user.has_perm("credit.view_creditapplication"):
+        tabs.append((_("信用"), reverse("credit:customer_credit", args=[customer.pk])))
+    if user.has_perm("receivables.view_invoice"):
+        tabs.append((_("应收"), reverse("receivables:customer", args=[customer.pk])))
+    return tabs
+
+
 def _file_context(request: HttpRequest, customer: Customer, tab_slug: str) -> dict:
     user = request.user
     writable = can_edit(user, customer)
@@ -301,12 +312,7 @@ def _file_context(request: HttpRequest, customer: Customer, tab_slug: str) -> di
         "can_write": writable,
         "can_edit_customer": writable and user.has_perm("customers.change_customer"),
         "lifecycle_form": LifecycleForm(customer=customer) if lifecycle_allowed else None,
-        # The credit app's tab (grades, lines, evaluations, applications) loads from there.
-        "credit_tab_url": (
-            reverse("credit:customer_credit", args=[customer.pk])
-            if user.has_perm("credit.view_creditapplication")
-            else ""
-        ),
+        "app_tabs": _app_tabs(user, customer),
     }
 
 
