@@ -8,7 +8,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -50,8 +50,44 @@ def group_line_for(customer, on_date: datetime.date | None = None) -> CreditLine
     )
 
 
+def lines_in_force(
+    customer, company: Company, on_date: datetime.date
+) -> tuple[CreditLine | None, CreditLine | None]:
+    """(the line with `company`, the group-wide line) in force, in one query: the same
+    rule as `credit_line_for` and `group_line_for`, for the order check that asks both
+    on every order. Each line comes with its temporary amount on that date."""
+    line = group = None
+    rows = (
+        CreditLine.objects.filter(customer=customer, status=LineStatus.ACTIVE)
+        .filter(Q(company=company) | Q(company__isnull=True))
+        .filter(_valid_on(on_date))
+        .annotate(temporary_on_date=_temporary_sum(on_date))
+        .order_by("id")  # as .first() does, should two lines ever overlap
+    )
+    for row in rows:
+        if row.company_id is None:
+            group = group or row
+        else:
+            line = line or row
+    return line, group
+
+
+def _temporary_sum(on_date: datetime.date):
+    return Subquery(
+        TemporaryLimit.objects.filter(
+            line=OuterRef("pk"), valid_from__lte=on_date, valid_until__gte=on_date
+        )
+        .order_by()
+        .values("line")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+
+
 def temporary_amount(line: CreditLine, on_date: datetime.date) -> Decimal:
     """Temporary limits count only inside their period, so they expire by themselves."""
+    if hasattr(line, "temporary_on_date"):  # read with the line (lines_in_force)
+        return line.temporary_on_date or ZERO
     total = line.temporary_limits.filter(
         valid_from__lte=on_date, valid_until__gte=on_date
     ).aggregate(total=Sum("amount"))["total"]
@@ -59,7 +95,8 @@ def temporary_amount(line: CreditLine, on_date: datetime.date) -> Decimal:
 
 
 def security_headroom(customer, on_date: datetime.date) -> Decimal:
-    """What deposits, guarantees and insurance add, weighted by their coverage."""
+    """What deposits, guarantees and insurance add, weighted by their coverage.
+    `customer` may be the customer or its id."""
     total = ZERO
     securities = CreditSecurity.objects.filter(customer=customer).filter(_valid_on(on_date))
     for security in securities:
@@ -77,11 +114,11 @@ def available_limit(line: CreditLine, on_date: datetime.date | None = None) -> D
     total = line.limit + temporary_amount(line, on_date)
     if line.policy_id:
         try:
-            counts = terms_for(line.policy, line.grade).security_counts_as_headroom
+            counts = terms_for(line.policy_id, line.grade).security_counts_as_headroom
         except WorkflowError:
             counts = False
         if counts:
-            total += security_headroom(line.customer, on_date)
+            total += security_headroom(line.customer_id, on_date)
     return total
 
 

@@ -44,11 +44,17 @@ def grades_best_first(policy: GradePolicy) -> list[str]:
     return [terms.grade for terms in policy.grades.order_by("rank")]
 
 
-def terms_for(policy: GradePolicy, grade: str) -> GradeTerms:
-    terms = policy.grades.filter(grade=grade).first()
+def terms_for(policy: GradePolicy | int, grade: str) -> GradeTerms:
+    """The grade's terms in `policy` (the policy or its id)."""
+    policy_id = getattr(policy, "pk", policy)
+    terms = GradeTerms.objects.filter(policy_id=policy_id, grade=grade).first()
     if terms is None:
         raise WorkflowError(
-            _("政策 %(policy)s 中没有等级 %(grade)s。") % {"policy": policy, "grade": grade},
+            _("政策 %(policy)s 中没有等级 %(grade)s。")
+            % {
+                "policy": GradePolicy.objects.filter(pk=policy_id).first() or policy,
+                "grade": grade,
+            },
             "config",
         )
     return terms

@@ -20,7 +20,7 @@ from creditfile.core.fields import ZERO
 from creditfile.core.models import Company
 from creditfile.credit.choices import BlacklistState, LineStatus, MeasureKind
 from creditfile.credit.models import BlacklistEntry, CreditLine, Measure
-from creditfile.credit.services.lines import available_limit, credit_line_for, group_line_for
+from creditfile.credit.services.lines import available_limit, credit_line_for, lines_in_force
 from creditfile.customers.choices import Lifecycle
 from creditfile.receivables.choices import CheckPoint, OrderStatus, ReceivablesCounted
 from creditfile.receivables.models import CreditControl, SalesOrder
@@ -69,8 +69,12 @@ class CheckResult:
         return (used * 100 / self.limit).quantize(Decimal("0.1"))
 
 
-def control_for(company: Company) -> CreditControl:
-    return CreditControl.objects.filter(company=company).first() or CreditControl(company=company)
+def control_for(company: Company | int) -> CreditControl:
+    """The company's settings (the company or its id); the defaults where it has none."""
+    company_id = getattr(company, "pk", company)
+    return CreditControl.objects.filter(company_id=company_id).first() or CreditControl(
+        company_id=company_id
+    )
 
 
 def counted_exposure(exposure, control: CreditControl, overdue_total: Decimal) -> Decimal:
@@ -87,10 +91,13 @@ def counted_exposure(exposure, control: CreditControl, overdue_total: Decimal) -
     return counted
 
 
-def reasons_against(customer, company, exposure, all_rows, extra: Decimal, on_date) -> tuple:
+def reasons_against(
+    customer, company, exposure, all_rows, extra: Decimal, on_date, control=None
+) -> tuple:
     """Every reason the customer may not have `extra` more on credit today, and the
-    figures the answer shows: (reasons, limit, overdue)."""
-    control = control_for(company)
+    figures the answer shows: (reasons, limit, overdue). Every order asks this, so it
+    reads with as few queries as the rules allow (lines together, overdue together)."""
+    control = control or control_for(company)
     reasons = []
     if (
         customer.lifecycle == Lifecycle.BLACKLISTED
@@ -107,7 +114,7 @@ def reasons_against(customer, company, exposure, all_rows, extra: Decimal, on_da
                 % {"measure": measure.get_kind_display(), "since": measure.effective_from},
             )
         )
-    line = credit_line_for(customer, on_date, company)
+    line, group = lines_in_force(customer, company, on_date)
     limit = ZERO
     if line is None:
         lapsed = CreditLine.objects.filter(
@@ -122,7 +129,9 @@ def reasons_against(customer, company, exposure, all_rows, extra: Decimal, on_da
         reasons.append(Reason("cash_on_delivery", _("客户为即时清结（现款现货），不能赊销。")))
     else:
         limit = available_limit(line, on_date)
-    all_overdue = exposures.overdue(customer.pk, company.pk, on_date)
+    all_overdue, beyond = exposures.overdue_and_beyond(
+        customer.pk, company.pk, on_date, control.overdue_tolerance_days
+    )
     if line is not None and not line.cash_on_delivery:
         after = counted_exposure(exposure, control, all_overdue.amount) + extra
         if after > limit:
@@ -142,14 +151,13 @@ def reasons_against(customer, company, exposure, all_rows, extra: Decimal, on_da
                     after - limit,
                 )
             )
-    group = group_line_for(customer, on_date)
     if group is not None:
         group_limit = available_limit(group, on_date)
         used = sum(
             (
                 counted_exposure(
                     row,
-                    control_for(row.company),
+                    control_for(row.company_id),
                     ZERO if row.pk != exposure.pk else all_overdue.amount,
                 )
                 for row in all_rows
@@ -165,7 +173,6 @@ def reasons_against(customer, company, exposure, all_rows, extra: Decimal, on_da
                     used + extra - group_limit,
                 )
             )
-    beyond = exposures.overdue(customer.pk, company.pk, on_date, control.overdue_tolerance_days)
     if beyond.amount > control.overdue_tolerance_amount:
         reasons.append(
             Reason(
@@ -253,7 +260,9 @@ def _decide(order, exposure, rows, point, on_date, currency, rate, amount, base)
     else:
         checked = not before_first
     if checked:
-        reasons, limit, overdue = reasons_against(customer, company, exposure, rows, extra, on_date)
+        reasons, limit, overdue = reasons_against(
+            customer, company, exposure, rows, extra, on_date, control
+        )
     else:
         reasons, (limit, overdue) = [], _figures(customer, company, on_date)
     exposures.hold(exposure, order, -held)

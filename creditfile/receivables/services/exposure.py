@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Sum
+from django.db.models import Min, Q, Sum
 
 from creditfile.core.fields import ZERO
 from creditfile.receivables.choices import CheckPoint, OrderStatus
@@ -21,15 +21,21 @@ from creditfile.receivables.models import Exposure, Invoice, SalesOrder
 def locked_exposures(customer_id: int, company_id: int) -> tuple[Exposure, list[Exposure]]:
     """The (customer, company) row, created on first use, and all the customer's rows,
     each locked until the transaction ends. Must run inside `transaction.atomic()`."""
-    if not Exposure.objects.filter(customer_id=customer_id, company_id=company_id).exists():
+    rows = _lock_rows(customer_id)
+    mine = next((row for row in rows if row.company_id == company_id), None)
+    if mine is None:
         try:
             with transaction.atomic():
                 Exposure.objects.create(customer_id=customer_id, company_id=company_id)
         except IntegrityError:
             pass  # created by a transaction running at the same time
-    rows = list(Exposure.objects.select_for_update().filter(customer_id=customer_id).order_by("id"))
-    mine = next(row for row in rows if row.company_id == company_id)
+        rows = _lock_rows(customer_id)
+        mine = next(row for row in rows if row.company_id == company_id)
     return mine, rows
+
+
+def _lock_rows(customer_id: int) -> list[Exposure]:
+    return list(Exposure.objects.select_for_update().filter(customer_id=customer_id).order_by("id"))
 
 
 def save(exposure: Exposure) -> None:
@@ -65,6 +71,27 @@ def overdue(
         customer_id=customer_id, company_id=company_id, open_base__gt=0, due_date__lt=cutoff
     ).aggregate(amount=Sum("open_base"), oldest=Min("due_date"))
     return Overdue(row["amount"] or ZERO, row["oldest"])
+
+
+def overdue_and_beyond(
+    customer_id: int, company_id: int, on_date: datetime.date, grace_days: int
+) -> tuple[Overdue, Overdue]:
+    """`overdue(…)` and `overdue(…, grace_days)` in one query: what the check shows and
+    what it tolerates."""
+    cutoff = on_date - datetime.timedelta(days=grace_days)
+    beyond = Q(due_date__lt=cutoff)
+    row = Invoice.objects.filter(
+        customer_id=customer_id, company_id=company_id, open_base__gt=0, due_date__lt=on_date
+    ).aggregate(
+        amount=Sum("open_base"),
+        oldest=Min("due_date"),
+        beyond_amount=Sum("open_base", filter=beyond),
+        beyond_oldest=Min("due_date", filter=beyond),
+    )
+    return (
+        Overdue(row["amount"] or ZERO, row["oldest"]),
+        Overdue(row["beyond_amount"] or ZERO, row["beyond_oldest"]),
+    )
 
 
 def recompute_delivered(customer_id: int, company_id: int) -> Decimal:

@@ -17,6 +17,7 @@ def _bench_package():
     except ImportError:
         # Installed as a console script, the source tree is not on sys.path.
         sys.path.insert(0, str(settings.PACKAGE_DIR.parent))
+    import bench.checks
     import bench.rescore
     import bench.search
 
@@ -63,12 +64,61 @@ class Command(BaseCommand):
         rescore.add_argument("--json", dest="json_path", help="also write the results here")
         rescore.add_argument("--worker", action="store_true", help="(internal) measure this DB")
 
+        checks = benchmarks.add_parser(
+            "checks", help="通过HTTP做订单信用检查 order credit checks over HTTP (gunicorn)"
+        )
+        checks.add_argument("--customers", type=int, default=50_000)
+        checks.add_argument("--seed", type=int, default=1)
+        checks.add_argument(
+            "--database-url",
+            action="append",
+            dest="database_urls",
+            help="repeatable; sqlite:////DATA/DIR or postgres://…; default: the configured one",
+        )
+        checks.add_argument("--seconds", type=int, default=30)
+        checks.add_argument("--clients", type=int, default=16)
+        checks.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+        checks.add_argument("--json", dest="json_path", help="also write the results here")
+        checks.add_argument("--worker", action="store_true", help="(internal) measure this DB")
+
     def handle(self, *args, benchmark, **options):
         bench = _bench_package()
         if benchmark == "search":
             self._search(bench, **options)
         elif benchmark == "rescore":
             self._rescore(bench, **options)
+        elif benchmark == "checks":
+            self._checks(bench, **options)
+
+    def _checks(
+        self,
+        bench,
+        customers,
+        seed,
+        database_urls,
+        seconds,
+        clients,
+        workers,
+        json_path,
+        worker,
+        **_,
+    ):
+        if min(customers, seconds, clients, workers) < 1:
+            raise CommandError("--customers, --seconds, --clients and --workers must be ≥ 1.")
+        if worker:
+            report = bench.checks.worker(customers, seed, seconds, clients, workers)
+            self.stdout.write(json.dumps(report, ensure_ascii=False))
+            return
+        urls = database_urls or [bench.datasets.current_target_url()]
+        try:
+            reports = bench.checks.run(
+                self.stdout, customers, seed, urls, seconds, clients, workers
+            )
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        if json_path:
+            with open(json_path, "w", encoding="utf-8") as out:
+                json.dump(reports, out, ensure_ascii=False, indent=2)
 
     def _rescore(self, bench, customers, seed, database_urls, runs, json_path, worker, **_):
         if customers < 1 or runs < 1:
