@@ -192,12 +192,15 @@ def check_credit(
     currency: str = "CNY",
     rate=1,
     source: str = "manual",
+    order_date: datetime.date | None = None,
 ) -> CheckResult:
     """Check an order against the customer's credit; release (and reserve) or block it.
 
     The order is identified by (company, source, order_ref). Checked again with a larger
     amount, only the increase is checked; with a smaller one, the reservation shrinks.
     A blocked order waits in the blocked queue (release with a reason, reject, re-check).
+    `order_date` is the order's own date when it differs from the day of the check (an
+    order imported from the ERP is checked today, dated as the ERP dated it).
     """
     company = company or Company.default()
     on_date = on_date or timezone.localdate()
@@ -236,7 +239,7 @@ def check_credit(
         exposure.open_orders += max(base - order.invoiced_base, ZERO)
     else:
         order.status = OrderStatus.BLOCKED
-    order.order_date = order.order_date or on_date
+    order.order_date = order_date or order.order_date or on_date
     order.currency, order.rate, order.amount, order.base_amount = currency, rate, amount, base
     order.check_reasons = [] if released else [r.as_dict() for r in reasons]
     order.decided_by, order.decided_at, order.decision_reason = None, None, ""
