@@ -84,6 +84,9 @@ class RowChecker:
             if index is not None:
                 positions[name] = index
                 header_of[name] = headers[index]
+        # In the file's column order (a JSON field may not keep the mapping's), so a row's
+        # problems are reported left to right.
+        positions = dict(sorted(positions.items(), key=lambda item: item[1]))
         return positions, header_of
 
     def missing_columns(self) -> list[Problem]:
