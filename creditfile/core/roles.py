@@ -126,6 +126,10 @@ _VIEW_LEDGER = _perms(["view"], _LEDGER + ["creditcontrol"], app="receivables")
 _CHECK_ORDERS = ["receivables.check_credit"]
 _POST_LEDGER = _perms(["add", "change"], ["invoice", "payment"], app="receivables")
 _DECIDE_ORDERS = ["receivables.release_order"]
+# ERP file imports and their saved column mappings (issue 4): who posts the ledger.
+_IMPORT_LEDGER = ["receivables.import_ledger"] + _perms(
+    ["view", "add", "change"], ["importmapping", "importjob"], app="receivables"
+)
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SALES_REP: _VIEW_FILE
@@ -193,8 +197,9 @@ _RECEIVABLES = {
     CREDIT_MANAGER: _VIEW_LEDGER
     + _CHECK_ORDERS
     + _DECIDE_ORDERS
-    + _perms(["add", "change"], ["creditcontrol"], app="receivables"),
-    FINANCE: _VIEW_LEDGER + _CHECK_ORDERS + _POST_LEDGER,
+    + _perms(["add", "change"], ["creditcontrol"], app="receivables")
+    + _IMPORT_LEDGER,
+    FINANCE: _VIEW_LEDGER + _CHECK_ORDERS + _POST_LEDGER + _IMPORT_LEDGER,
     MARKETING_DIRECTOR: _VIEW_LEDGER + _DECIDE_ORDERS,
     VP: _VIEW_LEDGER + _DECIDE_ORDERS,
     GENERAL_MANAGER: _VIEW_LEDGER + _DECIDE_ORDERS,

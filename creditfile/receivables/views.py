@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from creditfile.core import sudo
 from creditfile.customers.services.visibility import visible_customers
+from creditfile.receivables import import_views
 from creditfile.receivables.choices import OrderStatus
 from creditfile.receivables.customer_views import customer_receivables
 from creditfile.receivables.models import SalesOrder
@@ -124,4 +125,5 @@ urlpatterns = [
     path("orders/<int:pk>/release/", order_release, name="order_release"),
     path("orders/<int:pk>/reject/", order_reject, name="order_reject"),
     path("orders/<int:pk>/recheck/", order_recheck, name="order_recheck"),
+    *import_views.urlpatterns,
 ]

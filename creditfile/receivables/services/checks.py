@@ -205,6 +205,7 @@ def check_credit(
     currency: str = "CNY",
     rate=1,
     source: str = "manual",
+    order_date: datetime.date | None = None,
 ) -> CheckResult:
     """Check an order at a step of the ERP (`point`); release (and reserve) or block it.
 
@@ -215,6 +216,8 @@ def check_credit(
     later step the company checks at; with a smaller amount its reservation shrinks.
     Before the first checking step an order is only recorded (entered), holding nothing.
     A blocked order waits in the blocked queue (release with a reason, reject, re-check).
+    `order_date` is the order's own date when it differs from the day of the check (an
+    order imported from the ERP is checked today, dated as the ERP dated it).
     """
     company = company or Company.default()
     on_date = on_date or timezone.localdate()
@@ -241,6 +244,8 @@ def check_credit(
         )
     if order is None:
         order = SalesOrder(company=company, customer=customer, source=source, number=order_ref)
+    if order_date is not None:
+        order.order_date = order_date
     return _decide(order, exposure, rows, point, on_date, currency, rate, amount, base)
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from creditfile.core.models import Company
 from creditfile.credit.services.lines import credit_line_for
 from creditfile.receivables.choices import OrderStatus, PaymentKind
+from creditfile.receivables.currencies import ISO_4217
 from creditfile.receivables.models import Allocation, Invoice, Payment, SalesOrder
 from creditfile.receivables.services import exposure as exposures
 
@@ -62,6 +63,10 @@ def _currency(currency: str, rate) -> tuple[str, Decimal]:
     if len(code) != 3 or not code.isalpha() or not code.isascii():
         raise LedgerError(
             _("币种应为三位字母代码，如 CNY、USD：%(value)s") % {"value": currency}, "currency"
+        )
+    if code not in ISO_4217:
+        raise LedgerError(
+            _("未知币种：%(value)s（应为ISO 4217代码）") % {"value": code}, "currency"
         )
     rate = exchange_rate(rate)
     if code == "CNY" and rate != 1:

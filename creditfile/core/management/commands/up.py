@@ -34,4 +34,9 @@ class Command(BaseCommand):
             )
         if no_serve:
             return
+        # Imports of ERP files run in the background (docs/decisions.md): here in a thread
+        # of this single process, so a fresh install needs no second program.
+        from creditfile.receivables.imports import start_worker_thread
+
+        start_worker_thread()
         call_command("serve", host=host, port=port, no_migrate=True, server="waitress")
