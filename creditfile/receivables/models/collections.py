@@ -91,7 +91,7 @@ class CollectionCase(models.Model):
         permissions = [("assign_collectioncase", _("可以指派催收负责人"))]
 
     def __str__(self):
-        return _("催收案件 #%(pk)s %(customer)s") % {"pk": self.pk, "customer": self.customer}
+        return str(_("催收案件 #%(pk)s %(customer)s")) % {"pk": self.pk, "customer": self.customer}
 
     @property
     def is_open(self) -> bool:

@@ -63,7 +63,8 @@ class DunningPolicy(models.Model):
         verbose_name_plural = _("催收政策")
 
     def __str__(self):
-        return _("%(company)s 催收政策") % {"company": self.company}
+        # The company's name, not str(company): Company.default() may hold a lazy name.
+        return str(_("%(company)s 催收政策")) % {"company": str(self.company.name)}
 
 
 class DunningLevel(models.Model):
@@ -102,7 +103,7 @@ class DunningLevel(models.Model):
         ]
 
     def __str__(self):
-        return _("第%(level)s级 %(name)s") % {"level": self.level, "name": self.name}
+        return str(_("第%(level)s级 %(name)s")) % {"level": self.level, "name": self.name}
 
     @property
     def sends_letter(self) -> bool:
@@ -145,7 +146,7 @@ class DunningRun(models.Model):
         permissions = [("run_dunning", _("可以发起并确认催收批次"))]
 
     def __str__(self):
-        return _("催收批次 #%(pk)s（%(date)s）") % {"pk": self.pk, "date": self.as_of}
+        return str(_("催收批次 #%(pk)s（%(date)s）")) % {"pk": self.pk, "date": self.as_of}
 
 
 class DunningProposal(models.Model):
