@@ -21,6 +21,7 @@ from creditfile.receivables.choices import OrderStatus
 from creditfile.receivables.models import SalesOrder
 from creditfile.receivables.services import checks
 from creditfile.receivables.services.ledger import LedgerError
+from creditfile.receivables.views_collections import urlpatterns as collection_urls
 
 PER_PAGE = 50
 
@@ -120,4 +121,5 @@ urlpatterns = [
     path("orders/<int:pk>/release/", order_release, name="order_release"),
     path("orders/<int:pk>/reject/", order_reject, name="order_reject"),
     path("orders/<int:pk>/recheck/", order_recheck, name="order_recheck"),
+    *collection_urls,
 ]

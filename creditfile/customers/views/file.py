@@ -307,6 +307,12 @@ def _file_context(request: HttpRequest, customer: Customer, tab_slug: str) -> di
             if user.has_perm("credit.view_creditapplication")
             else ""
         ),
+        # Collection cases 商账追讨 load from the receivables app.
+        "collections_tab_url": (
+            reverse("receivables:customer_collections", args=[customer.pk])
+            if user.has_perm("receivables.view_collectioncase")
+            else ""
+        ),
     }
 
 

@@ -58,8 +58,8 @@ VARIABLES = {
     "oldest_days_overdue": gettext_lazy("最长逾期天数"),
     "invoice_table": gettext_lazy("逾期发票明细表（单独成行；打印为表格）"),
     "invoices": gettext_lazy(
-        "逾期发票列表，可逐张列出：{% for invoice in invoices %}…{% endfor %}；每张有 number、"
-        "invoice_date、due_date、amount、open_amount、days_overdue"
+        "逾期发票列表，可用 for 循环逐张列出；每张有 number、invoice_date、due_date、"
+        "amount、open_amount、days_overdue"
     ),
     "level": gettext_lazy("催收级别（数字）"),
     "level_name": gettext_lazy("催收级别名称"),
@@ -177,7 +177,7 @@ def validate_template(subject: str, body: str) -> None:
             errors.setdefault(field, []).append(
                 _(
                     "正文必须列出全部逾期发票：请保留 {{ invoice_table }}"
-                    "（或用 {% for invoice in invoices %} 逐张列出）。"
+                    "（或用 for 循环逐张列出 invoices）。"
                 )
             )
         if field not in errors:
