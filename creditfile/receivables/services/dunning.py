@@ -330,3 +330,54 @@ def generate_letter(
             subject=letter.subject,
         )
     return letter
+
+
+# --- The daily job ---------------------------------------------------------------------------
+
+
+def open_cases_for_overdue(today: datetime.date) -> int:
+    """Open a case for every customer that has newly gone past the first dunning level.
+
+    "Newly": an invoice crossed the first level's days after the customer's last case
+    with the company was closed (or there never was one), so a case closed as a write-off
+    proposal or handed to a court is not reopened every morning for the same invoices.
+    Cases opened here are the system's bookkeeping, not an update of the credit file, so
+    they do not count as one (R-11 freshness).
+    """
+    from creditfile.core.models import Company
+    from creditfile.customers.models import Customer
+    from creditfile.customers.services.file_updates import touches_deferred
+    from creditfile.receivables.choices import CaseStatus
+    from creditfile.receivables.models import CollectionCase
+
+    opened = 0
+    for company in Company.objects.filter(is_active=True):
+        first = policy_for(company).levels.order_by("level").first()
+        if first is None:
+            continue
+        threshold = today - datetime.timedelta(days=first.days_overdue)
+        latest_due = dict(
+            Invoice.objects.filter(company=company, open_base__gt=0, due_date__lte=threshold)
+            .values("customer_id")
+            .annotate(latest=Max("due_date"))
+            .values_list("customer_id", "latest")
+        )
+        cases = CollectionCase.objects.filter(company=company, customer_id__in=list(latest_due))
+        has_open = set(cases.filter(status=CaseStatus.OPEN).values_list("customer_id", flat=True))
+        last_closed = dict(
+            cases.filter(status=CaseStatus.CLOSED)
+            .values("customer_id")
+            .annotate(last=Max("closed_on"))
+            .values_list("customer_id", "last")
+        )
+        for customer_id, latest in sorted(latest_due.items()):
+            closed = last_closed.get(customer_id)
+            crossed = latest + datetime.timedelta(days=first.days_overdue)
+            if customer_id in has_open or (closed is not None and crossed <= closed):
+                continue
+            with transaction.atomic(), touches_deferred() as touched:
+                customer = Customer.objects.get(pk=customer_id)
+                _case, created = collections.open_case(customer, company, None, today)
+                touched.clear()
+            opened += created
+    return opened

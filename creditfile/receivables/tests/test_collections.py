@@ -2,6 +2,7 @@
 ledger, closing with an outcome."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -191,3 +192,33 @@ def test_other_outcomes_need_a_note_and_a_closed_case_is_final(org, overdue):
         collections.record_action(case, org.alice, ActionKind.CALL)
     new_case, created = collections.open_case(overdue, Company.default(), org.carl, TODAY)
     assert created and CollectionCase.objects.count() == 2
+
+
+# --- The daily job ---------------------------------------------------------------------------
+
+
+def test_the_daily_job_opens_cases_for_newly_overdue_customers_once(org, overdue):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from creditfile.customers.models import Customer
+
+    fresh = credit_customer(org.cathy, "1000", owner=org.bob, name="刚到期有限公司")
+    post_invoice(fresh, "NEW-1", D(2026, 6, 1), "100", due_date=TODAY)  # not overdue yet
+    stamped = Customer.objects.get(pk=overdue.pk).file_updated_at
+    out = StringIO()
+    call_command("daily", "--today", "2026-06-30", stdout=out)
+    case = CollectionCase.objects.get()
+    assert case.customer == overdue and case.opened_by is None and case.owner == org.alice
+    assert re.search(r"Collection cases opened\s+1\n", out.getvalue())
+    assert Customer.objects.get(pk=overdue.pk).file_updated_at == stamped  # bookkeeping only
+    call_command("daily", "--today", "2026-06-30", stdout=StringIO())
+    assert CollectionCase.objects.count() == 1
+
+    collections.close_case(case, org.cathy, CaseOutcome.LAWSUIT, "已起诉")
+    call_command("daily", "--today", "2026-06-30", stdout=StringIO())
+    assert CollectionCase.objects.count() == 1  # the same invoices do not reopen it
+    post_invoice(overdue, "INV-3", D(2026, 6, 1), "100", due_date=TODAY)  # overdue tomorrow
+    call_command("daily", "--today", "2026-07-01", stdout=StringIO())
+    assert CollectionCase.objects.filter(status=CaseStatus.OPEN).count() == 1
