@@ -221,4 +221,5 @@ def test_the_daily_job_opens_cases_for_newly_overdue_customers_once(org, overdue
     assert CollectionCase.objects.count() == 1  # the same invoices do not reopen it
     post_invoice(overdue, "INV-3", D(2026, 6, 1), "100", due_date=TODAY)  # overdue tomorrow
     call_command("daily", "--today", "2026-07-01", stdout=StringIO())
-    assert CollectionCase.objects.filter(status=CaseStatus.OPEN).count() == 1
+    opened = CollectionCase.objects.filter(status=CaseStatus.OPEN)
+    assert sorted(c.customer.name for c in opened) == ["刚到期有限公司", "逾期客户有限公司"]
