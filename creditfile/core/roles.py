@@ -207,7 +207,46 @@ _RECEIVABLES = {
     AUDITOR: _VIEW_LEDGER,
     ADMINISTRATOR: _VIEW_LEDGER + _perms(["add", "change"], ["creditcontrol"], app="receivables"),
 }
+# Collections 商账追讨 (R-30): sales reps and their managers work their own customers'
+# cases (visibility decides whose), credit staff run dunning and assign cases, the credit
+# manager also edits the policy and the letter templates; the others read.
+_VIEW_COLLECTIONS = _perms(
+    ["view"],
+    [
+        "collectioncase",
+        "collectionaction",
+        "paymentpromise",
+        "dunningletter",
+        "dunningrun",
+        "dunningpolicy",
+        "dunninglevel",
+        "dunningtemplate",
+    ],
+    app="receivables",
+)
+_WORK_CASES = _perms(["add", "change"], ["collectioncase"], app="receivables") + _perms(
+    ["add"], ["collectionaction", "paymentpromise", "dunningletter"], app="receivables"
+)
+_RUN_DUNNING = ["receivables.run_dunning", "receivables.assign_collectioncase"]
+_MANAGE_DUNNING = _perms(
+    ["add", "change", "delete"], ["dunningtemplate", "dunninglevel"], app="receivables"
+) + ["receivables.change_dunningpolicy"]
+_COLLECTIONS = {
+    SALES_REP: _VIEW_COLLECTIONS + _WORK_CASES,
+    DEPT_MANAGER: _VIEW_COLLECTIONS + _WORK_CASES,
+    CREDIT_STAFF: _VIEW_COLLECTIONS + _WORK_CASES + _RUN_DUNNING,
+    CREDIT_MANAGER: _VIEW_COLLECTIONS + _WORK_CASES + _RUN_DUNNING + _MANAGE_DUNNING,
+    FINANCE: _VIEW_COLLECTIONS,
+    MARKETING_DIRECTOR: _VIEW_COLLECTIONS,
+    VP: _VIEW_COLLECTIONS,
+    GENERAL_MANAGER: _VIEW_COLLECTIONS,
+    ARCHIVIST: _VIEW_COLLECTIONS,
+    AUDITOR: _VIEW_COLLECTIONS,
+    ADMINISTRATOR: _VIEW_COLLECTIONS,
+}
 for _role, _extra in _RECEIVABLES.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _extra
+for _role, _extra in _COLLECTIONS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _extra
 
 

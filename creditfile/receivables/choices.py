@@ -37,3 +37,52 @@ class CheckPoint(models.TextChoices):
     @classmethod
     def rank(cls, point: str) -> int:
         return cls.values.index(point)
+
+
+# --- Collections 商账追讨 (R-30) ---------------------------------------------------------------
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("跟进中")
+    CLOSED = "closed", _("已结案")
+
+
+class CaseOutcome(models.TextChoices):
+    """How a collection case ended; write-off and lawsuit are proposals handed on, not
+    booked here (the write-off itself is recorded with the bad debts)."""
+
+    PAID = "paid", _("全额收回")
+    PARTLY_PAID = "partly_paid", _("部分收回")
+    WRITE_OFF_PROPOSED = "write_off_proposed", _("提议核销坏账")
+    LAWSUIT = "lawsuit", _("转入诉讼")
+    AGENCY = "agency", _("委托催收机构")
+
+
+class ActionKind(models.TextChoices):
+    CALL = "call", _("电话催收")
+    VISIT = "visit", _("上门催收")
+    EMAIL = "email", _("电子邮件催收")
+    DUNNING_LETTER = "dunning_letter", _("催款函")
+    LAWYER_LETTER = "lawyer_letter", _("律师函")
+    AGENCY = "agency", _("委托催收机构")
+    LAWSUIT = "lawsuit", _("提起诉讼")
+
+
+class PromiseStatus(models.TextChoices):
+    PENDING = "pending", _("待兑现")
+    KEPT = "kept", _("已兑现")
+    BROKEN = "broken", _("已违约")
+
+
+class DunningChannel(models.TextChoices):
+    PHONE = "phone", _("电话")
+    LETTER = "letter", _("信函")
+    EMAIL = "email", _("电子邮件")
+    VISIT = "visit", _("上门")
+    LAWYER = "lawyer", _("律师函")
+
+
+class RunStatus(models.TextChoices):
+    PROPOSED = "proposed", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    CANCELLED = "cancelled", _("已取消")

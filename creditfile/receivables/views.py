@@ -24,6 +24,7 @@ from creditfile.receivables.models import SalesOrder
 from creditfile.receivables.services import checks
 from creditfile.receivables.services.ledger import LedgerError
 from creditfile.receivables.settings_views import credit_control
+from creditfile.receivables.views_collections import urlpatterns as collection_urls
 
 PER_PAGE = 50
 
@@ -126,4 +127,5 @@ urlpatterns = [
     path("orders/<int:pk>/reject/", order_reject, name="order_reject"),
     path("orders/<int:pk>/recheck/", order_recheck, name="order_recheck"),
     *import_views.urlpatterns,
+    *collection_urls,
 ]

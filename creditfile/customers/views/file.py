@@ -287,12 +287,17 @@ def _form_context(
 
 def _app_tabs(user, customer: Customer) -> list[tuple[str, str]]:
     """Tabs other apps render into the file (loaded from their own URLs): credit (grades,
-    lines, evaluations, applications) and receivables (position, habits, documents)."""
+    lines, evaluations, applications), receivables (position, habits, documents) and
+    collections (cases, actions, promises)."""
     tabs = []
     if user.has_perm("credit.view_creditapplication"):
         tabs.append((_("信用"), reverse("credit:customer_credit", args=[customer.pk])))
     if user.has_perm("receivables.view_invoice"):
         tabs.append((_("应收"), reverse("receivables:customer", args=[customer.pk])))
+    if user.has_perm("receivables.view_collectioncase"):
+        tabs.append(
+            (_("商账追讨"), reverse("receivables:customer_collections", args=[customer.pk]))
+        )
     return tabs
 
 

@@ -1,6 +1,22 @@
 """The receivables ledger (R-19, R-30): orders, invoices, payments, and each customer's
-exposure kept exact with them; and the ERP file imports that feed them."""
+exposure kept exact with them; the ERP file imports that feed them; collection cases and
+dunning."""
 
+from creditfile.receivables.models.collections import (
+    CollectionAction,
+    CollectionCase,
+    PaymentPromise,
+)
+from creditfile.receivables.models.dunning import (
+    DunningLetter,
+    DunningLevel,
+    DunningNotice,
+    DunningPolicy,
+    DunningProposal,
+    DunningProposalLine,
+    DunningRun,
+    DunningTemplate,
+)
 from creditfile.receivables.models.exposure import CreditControl, Exposure
 from creditfile.receivables.models.imports import (
     DocumentKind,
@@ -14,8 +30,18 @@ from creditfile.receivables.models.ledger import Allocation, Invoice, Payment, S
 
 __all__ = [
     "Allocation",
+    "CollectionAction",
+    "CollectionCase",
     "CreditControl",
     "DocumentKind",
+    "DunningLetter",
+    "DunningLevel",
+    "DunningNotice",
+    "DunningPolicy",
+    "DunningProposal",
+    "DunningProposalLine",
+    "DunningRun",
+    "DunningTemplate",
     "ErpCustomerCode",
     "Exposure",
     "ImportJob",
@@ -24,5 +50,6 @@ __all__ = [
     "Invoice",
     "JobStatus",
     "Payment",
+    "PaymentPromise",
     "SalesOrder",
 ]

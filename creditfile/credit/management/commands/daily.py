@@ -1,8 +1,9 @@
 """creditfile daily: the credit department's daily chores, safe to run twice.
 
 Expires lines whose validity ended, creates the reviews that fell due (R-23), writes last
-month's payment summaries from the receivables ledger and proposes sanctions for late
-payers (R-27). Every step is
+month's payment summaries from the receivables ledger, marks broken payment promises and
+opens collection cases for customers newly past the first dunning level (R-30), and
+proposes sanctions for late payers (R-27). Every step is
 idempotent, so a rerun after a failure (or by mistake) changes nothing twice.
 """
 
@@ -83,6 +84,15 @@ class Command(BaseCommand):
                     f"付款记录汇总 Payment summaries from the ledger ({period_end})",
                     str(summarise_month(period_end)),
                 )
+            )
+            from creditfile.receivables.services.collections import mark_broken_promises
+            from creditfile.receivables.services.dunning import open_cases_for_overdue
+
+            # Collections 商账追讨: promises checked against the payments, new cases for
+            # customers past the first dunning level (both reruns change nothing twice).
+            rows.append(("违约付款承诺 Broken payment promises", str(mark_broken_promises(today))))
+            rows.append(
+                ("新立催收案件 Collection cases opened", str(open_cases_for_overdue(today)))
             )
             propose = _sanctions_step()
             if propose is None:
