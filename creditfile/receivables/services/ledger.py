@@ -10,8 +10,6 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditfile.core.models import Company
@@ -227,11 +225,13 @@ def _undo_allocations(payment: Payment, exposure) -> None:
     per_invoice: dict[int, Decimal] = {}
     for invoice_id, amount in payment.allocations.values_list("invoice_id", "base_amount"):
         per_invoice[invoice_id] = per_invoice.get(invoice_id, Decimal(0)) + amount
-    for invoice_id, amount in per_invoice.items():
-        Invoice.objects.filter(pk=invoice_id).update(
-            open_base=F("open_base") + amount, settled_on=None, updated_at=timezone.now()
-        )
-        exposure.open_receivables += amount
+    # Added in Python, not as F("open_base") + amount: SQLite would add them as floats
+    # (0.40 + 0.01 > 0.41) and the open-within-amount constraint would refuse the row.
+    for invoice in Invoice.objects.select_for_update().filter(pk__in=per_invoice):
+        invoice.open_base += per_invoice[invoice.pk]
+        invoice.settled_on = None
+        invoice.save(update_fields=["open_base", "settled_on", "updated_at"])
+        exposure.open_receivables += per_invoice[invoice.pk]
     payment.allocations.all().delete()
 
 

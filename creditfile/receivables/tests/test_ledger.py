@@ -207,3 +207,19 @@ def test_posting_documents_does_not_count_as_updating_the_credit_file(customer):
 
     assert Customer.objects.values_list("file_updated_at", flat=True).get(pk=customer.pk) == before
     assert ObjectChange.objects.count() == changes
+
+
+def test_posting_the_same_payment_again_unchanged_keeps_the_invoice_within_its_amount(org):
+    """Found by the property test: re-posting a payment undid its allocation twice."""
+    from creditfile.receivables.models import Exposure, Invoice
+    from creditfile.receivables.services.ledger import post_invoice, post_payment
+    from creditfile.receivables.testing import credit_customer
+
+    customer = credit_customer(org.cathy, "200000", name="重复回款有限公司")
+    day = datetime.date(2026, 1, 1)
+    post_invoice(customer, "INV-1", day, "0.41")
+    post_payment(customer, "P-2", day, "0.01")
+    post_payment(customer, "P-2", day, "0.01")
+    invoice = Invoice.objects.get()
+    assert invoice.open_base == Decimal("0.40")
+    assert Exposure.objects.get().open_receivables == Decimal("0.40")
