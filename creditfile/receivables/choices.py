@@ -22,3 +22,13 @@ class ReceivablesCounted(models.TextChoices):
 
     ALL_OPEN = "all_open", _("全部未结发票")
     OVERDUE_ONLY = "overdue_only", _("仅逾期发票")
+
+
+class WriteOffStatus(models.TextChoices):
+    """A bad-debt write-off 坏账核销: proposed, then approved (in force) or rejected;
+    an approved one can be reversed when the money comes after all."""
+
+    PROPOSED = "proposed", _("待审批")
+    APPROVED = "approved", _("已核销")
+    REJECTED = "rejected", _("已驳回")
+    REVERSED = "reversed", _("已冲回")
