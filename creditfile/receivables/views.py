@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from creditfile.core import sudo
 from creditfile.customers.services.visibility import visible_customers
+from creditfile.receivables import views_aging, views_writeoffs
 from creditfile.receivables.choices import OrderStatus
 from creditfile.receivables.models import SalesOrder
 from creditfile.receivables.services import checks
@@ -120,4 +121,12 @@ urlpatterns = [
     path("orders/<int:pk>/release/", order_release, name="order_release"),
     path("orders/<int:pk>/reject/", order_reject, name="order_reject"),
     path("orders/<int:pk>/recheck/", order_recheck, name="order_recheck"),
+    path("aging/", views_aging.aging_summary, name="aging"),
+    path("aging/invoices/", views_aging.aging_invoices, name="aging_invoices"),
+    path("aging/export.xlsx", views_aging.aging_export, name="aging_export"),
+    path("writeoffs/", views_writeoffs.writeoff_register, name="writeoffs"),
+    path("invoices/<int:pk>/writeoff/", views_writeoffs.writeoff_propose, name="writeoff_propose"),
+    path("writeoffs/<int:pk>/approve/", views_writeoffs.writeoff_approve, name="writeoff_approve"),
+    path("writeoffs/<int:pk>/reject/", views_writeoffs.writeoff_reject, name="writeoff_reject"),
+    path("writeoffs/<int:pk>/reverse/", views_writeoffs.writeoff_reverse, name="writeoff_reverse"),
 ]
