@@ -199,13 +199,14 @@ def aging_report(
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     by_key: dict[str, AgingRow] = {}
-    for key, invoices, *amounts in _rolled_up(group_by, fetched):
-        row = by_key.setdefault(key, AgingRow(key, "", [ZERO] * len(report.buckets)))
+    for key, label, invoices, *amounts in _rolled_up(group_by, fetched):
+        row = by_key.setdefault(key, AgingRow(key, label or "", [ZERO] * len(report.buckets)))
         row.amounts = [a + _money(b) for a, b in zip(row.amounts, amounts, strict=True)]
-        row.invoices += invoices
-    labels = _labels(group_by, [key for key in by_key if key != NONE_KEY])
-    for row in by_key.values():
-        row.label = labels.get(row.key) or _none_label(group_by)
+        row.invoices += int(invoices)
+    if group_by != "customer":
+        labels = _labels(group_by, [key for key in by_key if key != NONE_KEY])
+        for row in by_key.values():
+            row.label = labels.get(row.key) or _none_label(group_by)
     report.rows = sorted(by_key.values(), key=lambda r: (-r.total, r.label))
     return report
 
@@ -274,7 +275,7 @@ def _open_rows_sql(report: AgingReport) -> tuple[str, list]:
     return sql, [as_of, as_of, as_of, company_id, as_of]
 
 
-def _bucket_sums(report: AgingReport) -> tuple[str, list]:
+def _bucket_sums(report: AgingReport) -> tuple[list[str], list]:
     """One SUM(CASE …) per bucket on the due date, compared with dates computed here."""
     parts, params = [], []
     for bucket in report.buckets:
@@ -289,25 +290,30 @@ def _bucket_sums(report: AgingReport) -> tuple[str, list]:
                 conditions.append("o.due_date >= %s")
                 params.append(_date(report.as_of - datetime.timedelta(days=bucket.high)))
         parts.append(f"SUM(CASE WHEN {' AND '.join(conditions)} THEN o.open_amount ELSE 0 END)")
-    return ", ".join(parts), params
+    return parts, params
 
 
 def _summary_sql(report: AgingReport, customers: QuerySet | None) -> tuple[str, list]:
+    """Totals per customer first (the index holds the open invoices customer by customer,
+    so this streams), then per group: the customer table is read once per customer, not
+    once per invoice."""
     rows_sql, rows_params = _open_rows_sql(report)
     sums, sum_params = _bucket_sums(report)
-    column = _GROUP_COLUMN[report.group_by]
-    join, key = "", "o.customer_id"
-    if report.group_by != "customer":
-        join = f"JOIN {_table(Customer)} c ON c.id = o.customer_id"
-        key = f"c.{connection.ops.quote_name(column)}"
+    inner = ", ".join(f"{part} AS b{index}" for index, part in enumerate(sums))
+    outer = ", ".join(f"SUM(g.b{index})" for index in range(len(sums)))
     where, where_params = ["o.open_amount > 0"], []
     if customers is not None and customers.query.where:
         scope_sql, scope_params = customers.values("pk").query.sql_with_params()
         where.append(f"o.customer_id IN ({scope_sql})")
         where_params = list(scope_params)
+    column = connection.ops.quote_name(_GROUP_COLUMN[report.group_by])
+    key = "g.customer_id" if report.group_by == "customer" else f"c.{column}"
+    label = "MAX(c.name)" if report.group_by == "customer" else "NULL"
     sql = (
-        f"SELECT {key}, COUNT(*), {sums} FROM ({rows_sql}) o {join} "
-        f"WHERE {' AND '.join(where)} GROUP BY {key}"
+        f"SELECT {key}, {label}, SUM(g.invoices), {outer} FROM ("
+        f"SELECT o.customer_id, COUNT(*) AS invoices, {inner} FROM ({rows_sql}) o "
+        f"WHERE {' AND '.join(where)} GROUP BY o.customer_id) g "
+        f"JOIN {_table(Customer)} c ON c.id = g.customer_id GROUP BY {key}"
     )
     return sql, sum_params + rows_params + where_params
 
@@ -315,14 +321,14 @@ def _summary_sql(report: AgingReport, customers: QuerySet | None) -> tuple[str, 
 def _rolled_up(group_by: str, fetched):
     """Rows keyed by text; regions roll up to their province."""
     province = _province_of() if group_by == "region" else {}
-    for key, invoices, *amounts in fetched:
+    for key, label, invoices, *amounts in fetched:
         if key is None or key == "":
             text = NONE_KEY
         elif group_by == "region":
             text = str(province.get(key, key))
         else:
             text = str(key)
-        yield text, invoices, *amounts
+        yield text, label, invoices, *amounts
 
 
 def _province_of() -> dict[int, int]:
