@@ -8,6 +8,7 @@ creditfile backup [--to DIR] [--keep N]     one archive: database + files + mani
 creditfile backup --verify FILE             integrity check of a backup
 creditfile restore FILE [--yes]             check, then restore a backup (then migrate)
 creditfile bench search                     search benchmark (see docs/performance.md)
+creditfile bench aging                      aging summary vs DuckDB (see docs/performance.md)
 creditfile daily [--today YYYY-MM-DD]        daily job: expire lines, due reviews, sanctions
 creditfile annual-reviews --year Y --user U  year-end batch of annual review reports
 creditfile <any Django management command>  e.g. migrate, createsuperuser, shell

@@ -109,18 +109,25 @@ def buckets_for(company: Company) -> list[Bucket]:
 
 @dataclass
 class AgingRow:
+    """One group's open amounts per bucket, kept in whole cents (exact, and cheap for the
+    tens of thousands of rows a report by customer has); Decimal CNY when read."""
+
     key: str
     label: str
-    amounts: list[Decimal]
+    cents: list[int]
     invoices: int = 0
 
     @property
+    def amounts(self) -> list[Decimal]:
+        return [Decimal(value).scaleb(-2) for value in self.cents]
+
+    @property
     def total(self) -> Decimal:
-        return sum(self.amounts, ZERO)
+        return Decimal(sum(self.cents)).scaleb(-2)
 
     @property
     def overdue(self) -> Decimal:
-        return sum(self.amounts[1:], ZERO)
+        return Decimal(sum(self.cents[1:])).scaleb(-2)
 
     def share_of(self, total: Decimal) -> Decimal | None:
         return percent(self.total, total)
@@ -147,12 +154,9 @@ class AgingReport:
 
     @property
     def totals(self) -> AgingRow:
-        amounts = [ZERO] * len(self.buckets)
-        invoices = 0
-        for row in self.rows:
-            amounts = [a + b for a, b in zip(amounts, row.amounts, strict=True)]
-            invoices += row.invoices
-        return AgingRow("total", _("合计"), amounts, invoices)
+        cents = [sum(column) for column in zip(*(row.cents for row in self.rows), strict=True)]
+        invoices = sum(row.invoices for row in self.rows)
+        return AgingRow("total", _("合计"), cents or [0] * len(self.buckets), invoices)
 
     @property
     def bucket_shares(self) -> list[Decimal | None]:
@@ -199,15 +203,18 @@ def aging_report(
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     by_key: dict[str, AgingRow] = {}
-    for key, label, invoices, *amounts in _rolled_up(group_by, fetched):
-        row = by_key.setdefault(key, AgingRow(key, label or "", [ZERO] * len(report.buckets)))
-        row.amounts = [a + _money(b) for a, b in zip(row.amounts, amounts, strict=True)]
-        row.invoices += int(invoices)
+    for key, label, invoices, *cents in _rolled_up(group_by, fetched):
+        row = by_key.get(key)
+        if row is None:
+            by_key[key] = AgingRow(key, label or "", cents, int(invoices))
+        else:  # regions of one province
+            row.cents = [a + b for a, b in zip(row.cents, cents, strict=True)]
+            row.invoices += int(invoices)
     if group_by != "customer":
         labels = _labels(group_by, [key for key in by_key if key != NONE_KEY])
         for row in by_key.values():
             row.label = labels.get(row.key) or _none_label(group_by)
-    report.rows = sorted(by_key.values(), key=lambda r: (-r.total, r.label))
+    report.rows = sorted(by_key.values(), key=lambda r: (-sum(r.cents), r.label))
     return report
 
 
@@ -226,12 +233,11 @@ def _cents(expression: str) -> str:
     return expression
 
 
-def _money(value) -> Decimal:
-    if value is None:
-        return ZERO
+def _whole_cents(expression: str) -> str:
+    """An aggregated amount as whole cents (an integer) on both databases."""
     if connection.vendor == "sqlite":
-        return (Decimal(int(value)) / HUNDRED).quantize(CENT)
-    return Decimal(value).quantize(CENT)
+        return f"COALESCE({expression}, 0)"
+    return f"CAST(COALESCE({expression}, 0) * 100 AS BIGINT)"
 
 
 def _date(value: datetime.date):
@@ -276,7 +282,8 @@ def _open_rows_sql(report: AgingReport) -> tuple[str, list]:
 
 
 def _bucket_sums(report: AgingReport) -> tuple[list[str], list]:
-    """One SUM(CASE …) per bucket on the due date, compared with dates computed here."""
+    """One SUM … FILTER per bucket on the due date, compared with dates computed here
+    (FILTER adds each invoice to its own bucket only; CASE … ELSE 0 adds to all)."""
     parts, params = [], []
     for bucket in report.buckets:
         conditions = []
@@ -289,7 +296,7 @@ def _bucket_sums(report: AgingReport) -> tuple[list[str], list]:
             if bucket.high is not None:
                 conditions.append("o.due_date >= %s")
                 params.append(_date(report.as_of - datetime.timedelta(days=bucket.high)))
-        parts.append(f"SUM(CASE WHEN {' AND '.join(conditions)} THEN o.open_amount ELSE 0 END)")
+        parts.append(f"SUM(o.open_amount) FILTER (WHERE {' AND '.join(conditions)})")
     return parts, params
 
 
@@ -300,35 +307,44 @@ def _summary_sql(report: AgingReport, customers: QuerySet | None) -> tuple[str, 
     rows_sql, rows_params = _open_rows_sql(report)
     sums, sum_params = _bucket_sums(report)
     inner = ", ".join(f"{part} AS b{index}" for index, part in enumerate(sums))
-    outer = ", ".join(f"SUM(g.b{index})" for index in range(len(sums)))
+    outer = ", ".join(_whole_cents(f"SUM(g.b{index})") for index in range(len(sums)))
     where, where_params = ["o.open_amount > 0"], []
     if customers is not None and customers.query.where:
         scope_sql, scope_params = customers.values("pk").query.sql_with_params()
         where.append(f"o.customer_id IN ({scope_sql})")
         where_params = list(scope_params)
-    column = connection.ops.quote_name(_GROUP_COLUMN[report.group_by])
-    key = "g.customer_id" if report.group_by == "customer" else f"c.{column}"
-    label = "MAX(c.name)" if report.group_by == "customer" else "NULL"
-    sql = (
-        f"SELECT {key}, {label}, SUM(g.invoices), {outer} FROM ("
+    per_customer = (
         f"SELECT o.customer_id, COUNT(*) AS invoices, {inner} FROM ({rows_sql}) o "
-        f"WHERE {' AND '.join(where)} GROUP BY o.customer_id) g "
-        f"JOIN {_table(Customer)} c ON c.id = g.customer_id GROUP BY {key}"
+        f"WHERE {' AND '.join(where)} GROUP BY o.customer_id"
     )
-    return sql, sum_params + rows_params + where_params
+    params = sum_params + rows_params + where_params
+    customer = _table(Customer)
+    if report.group_by == "customer":
+        cents = ", ".join(_whole_cents(f"g.b{index}") for index in range(len(sums)))
+        sql = (
+            f"SELECT g.customer_id, c.name, g.invoices, {cents} FROM ({per_customer}) g "
+            f"JOIN {customer} c ON c.id = g.customer_id"
+        )
+        return sql, params
+    key = f"c.{connection.ops.quote_name(_GROUP_COLUMN[report.group_by])}"
+    sql = (
+        f"SELECT {key}, NULL, SUM(g.invoices), {outer} FROM ({per_customer}) g "
+        f"JOIN {customer} c ON c.id = g.customer_id GROUP BY {key}"
+    )
+    return sql, params
 
 
 def _rolled_up(group_by: str, fetched):
     """Rows keyed by text; regions roll up to their province."""
     province = _province_of() if group_by == "region" else {}
-    for key, label, invoices, *amounts in fetched:
+    for key, label, invoices, *cents in fetched:
         if key is None or key == "":
             text = NONE_KEY
         elif group_by == "region":
             text = str(province.get(key, key))
         else:
             text = str(key)
-        yield text, label, invoices, *amounts
+        yield text, label, invoices, *cents
 
 
 def _province_of() -> dict[int, int]:
