@@ -29,7 +29,7 @@ PER_PAGE = 50
 
 class WriteOffForm(forms.Form):
     amount = forms.DecimalField(
-        label=gettext_lazy("核销金额（人民币）"), max_digits=18, decimal_places=2, min_value=0
+        label=gettext_lazy("坏账金额（人民币）"), max_digits=18, decimal_places=2, min_value=0
     )
     reason = forms.CharField(
         label=gettext_lazy("核销理由"),

@@ -30,7 +30,7 @@ class WriteOff(models.Model):
         on_delete=models.PROTECT,
         related_name="write_offs",
     )
-    base_amount = MoneyField(_("核销金额（人民币）"))
+    base_amount = MoneyField(_("坏账金额（人民币）"))
     reason = models.TextField(_("核销理由"))
     status = models.CharField(
         _("状态"), max_length=12, choices=WriteOffStatus.choices, default=WriteOffStatus.PROPOSED
@@ -40,7 +40,7 @@ class WriteOff(models.Model):
     decided_by = _person(_("审批人"))
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_reason = models.TextField(_("审批意见"), blank=True)
-    written_off_on = models.DateField(_("核销日期"), null=True, blank=True)
+    written_off_on = models.DateField(_("坏账核销日期"), null=True, blank=True)
     reversed_by = _person(_("冲回人"))
     reversed_at = models.DateTimeField(_("冲回时间"), null=True, blank=True)
     reversed_on = models.DateField(_("冲回日期"), null=True, blank=True)
