@@ -124,6 +124,7 @@ urlpatterns = [
     path("aging/", views_aging.aging_summary, name="aging"),
     path("aging/invoices/", views_aging.aging_invoices, name="aging_invoices"),
     path("aging/export.xlsx", views_aging.aging_export, name="aging_export"),
+    path("aging/buckets/", views_aging.aging_buckets, name="aging_buckets"),
     path("writeoffs/", views_writeoffs.writeoff_register, name="writeoffs"),
     path("invoices/<int:pk>/writeoff/", views_writeoffs.writeoff_propose, name="writeoff_propose"),
     path("writeoffs/<int:pk>/approve/", views_writeoffs.writeoff_approve, name="writeoff_approve"),

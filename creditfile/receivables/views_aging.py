@@ -7,15 +7,17 @@ Thin views over services/aging.py; every figure is of the customers the person m
 import tempfile
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from creditfile.core.models import Company
 from creditfile.customers.services.visibility import visible_customers
@@ -82,6 +84,7 @@ def aging_summary(request: HttpRequest) -> HttpResponse:
             page=page,
             rows=[(row, row.share_of(totals.total)) for row in page.object_list],
             query=_query(as_of, company, group_by),
+            bounds=",".join(str(b.high) for b in report.buckets if b.low and b.high),
         )
     return render(request, "receivables/aging.html", context, status=200 if values else 422)
 
@@ -136,3 +139,20 @@ def aging_export(request: HttpRequest) -> HttpResponse:
         filename=_("账龄分析") + f"-{as_of:%Y%m%d}.xlsx",
         content_type=XLSX,
     )
+
+
+@require_POST
+def aging_buckets(request: HttpRequest) -> HttpResponse:
+    """Change the company's buckets from the report page (credit manager, administrator)."""
+    company = Company.objects.filter(pk=request.POST.get("company")).first() or Company.default()
+    try:
+        buckets = aging.set_buckets(company, request.POST.get("aging_buckets", ""), request.user)
+    except aging.AgingError as exc:
+        messages.error(request, _("账龄分段未保存：%(problem)s") % {"problem": exc})
+    else:
+        messages.success(
+            request,
+            _("%(company)s 的账龄分段已改为：%(buckets)s")
+            % {"company": company, "buckets": "、".join(b.label for b in buckets)},
+        )
+    return redirect(f"{reverse('receivables:aging')}?{urlencode({'company': company.pk})}")

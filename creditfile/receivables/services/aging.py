@@ -17,6 +17,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import (
     DecimalField,
@@ -98,6 +99,22 @@ def buckets_from(bounds: tuple[int, ...]) -> list[Bucket]:
         low = high + 1
     buckets.append(Bucket(low, None))
     return buckets
+
+
+def set_buckets(company: Company, text: str, user) -> list[Bucket]:
+    """Set the company's bucket bounds (e.g. "30,60,90,180"); a refused text names why."""
+    if not user.has_perm("receivables.change_creditcontrol"):
+        raise PermissionDenied
+    try:
+        bounds = parse_bucket_bounds(text)
+    except ValidationError as exc:
+        raise AgingError(exc.messages[0], "aging_buckets") from exc
+    control = CreditControl.objects.filter(company=company).first() or CreditControl(
+        company=company
+    )
+    control.aging_buckets = ",".join(str(bound) for bound in bounds)
+    control.save()
+    return buckets_from(bounds)
 
 
 def buckets_for(company: Company) -> list[Bucket]:

@@ -224,3 +224,21 @@ def test_a_too_large_proposal_is_refused_on_its_field(client, org, ledger):
     assert response.status_code == 422
     assert "超过发票 E-1" in response.content.decode()
     assert not WriteOff.objects.exists()
+
+
+def test_a_credit_manager_sets_the_buckets_on_the_page(client, org, ledger):
+    url = reverse("receivables:aging_buckets")
+    client.force_login(org.alice)
+    assert client.post(url, {"aging_buckets": "10,20"}).status_code == 403
+
+    client.force_login(org.cathy)
+    page = client.get(AGING, AS_OF).content.decode()
+    assert 'name="aging_buckets" value="30,60,90,180"' in page
+    refused = client.post(url, {"aging_buckets": "60,30"}, follow=True).content.decode()
+    assert "账龄分段未保存" in refused and "升序" in refused
+    assert "1–30天" in client.get(AGING, AS_OF).content.decode()
+
+    saved = client.post(url, {"aging_buckets": "45， 120"}, follow=True).content.decode()
+    assert "1–45天、46–120天" in saved
+    text = client.get(AGING, AS_OF).content.decode()
+    assert "46–120天" in text and "120天以上" in text and "31–60天" not in text
