@@ -8,6 +8,7 @@ creditfile backup [--to DIR] [--keep N]     one archive: database + files + mani
 creditfile backup --verify FILE             integrity check of a backup
 creditfile restore FILE [--yes]             check, then restore a backup (then migrate)
 creditfile bench search                     search benchmark (see docs/performance.md)
+creditfile bench aging                      aging summary vs DuckDB (see docs/performance.md)
 creditfile daily [--today YYYY-MM-DD]        daily job: lines, reviews, sanctions, collections
 creditfile import-worker                    runs queued ERP file imports (production; `up` has one)
 creditfile annual-reviews --year Y --user U  year-end batch of annual review reports

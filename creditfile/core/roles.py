@@ -119,7 +119,7 @@ _MANAGE_CREDIT_POLICY = _perms(["add", "change", "delete"], _CREDIT_CONFIG, app=
     "credit.manage_policy"
 ]
 
-_LEDGER = ["salesorder", "invoice", "payment", "allocation", "exposure"]
+_LEDGER = ["salesorder", "invoice", "payment", "allocation", "exposure", "writeoff"]
 _VIEW_LEDGER = _perms(["view"], _LEDGER + ["creditcontrol"], app="receivables")
 # Sales check their orders; finance posts invoices and payments; credit decides blocked
 # orders.
@@ -130,6 +130,9 @@ _DECIDE_ORDERS = ["receivables.release_order"]
 _IMPORT_LEDGER = ["receivables.import_ledger"] + _perms(
     ["view", "add", "change"], ["importmapping", "importjob"], app="receivables"
 )
+# Credit and finance propose bad-debt write-offs; credit manager, VP and GM approve them.
+_PROPOSE_WRITEOFFS = ["receivables.add_writeoff"]
+_APPROVE_WRITEOFFS = ["receivables.approve_writeoff"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SALES_REP: _VIEW_FILE
@@ -193,16 +196,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 _RECEIVABLES = {
     SALES_REP: _VIEW_LEDGER + _CHECK_ORDERS,
     DEPT_MANAGER: _VIEW_LEDGER + _CHECK_ORDERS,
-    CREDIT_STAFF: _VIEW_LEDGER + _CHECK_ORDERS,
+    CREDIT_STAFF: _VIEW_LEDGER + _CHECK_ORDERS + _PROPOSE_WRITEOFFS,
     CREDIT_MANAGER: _VIEW_LEDGER
     + _CHECK_ORDERS
     + _DECIDE_ORDERS
+    + _PROPOSE_WRITEOFFS
+    + _APPROVE_WRITEOFFS
     + _perms(["add", "change"], ["creditcontrol"], app="receivables")
     + _IMPORT_LEDGER,
-    FINANCE: _VIEW_LEDGER + _CHECK_ORDERS + _POST_LEDGER + _IMPORT_LEDGER,
+    FINANCE: _VIEW_LEDGER + _CHECK_ORDERS + _POST_LEDGER + _IMPORT_LEDGER + _PROPOSE_WRITEOFFS,
     MARKETING_DIRECTOR: _VIEW_LEDGER + _DECIDE_ORDERS,
-    VP: _VIEW_LEDGER + _DECIDE_ORDERS,
-    GENERAL_MANAGER: _VIEW_LEDGER + _DECIDE_ORDERS,
+    VP: _VIEW_LEDGER + _DECIDE_ORDERS + _APPROVE_WRITEOFFS,
+    GENERAL_MANAGER: _VIEW_LEDGER + _DECIDE_ORDERS + _APPROVE_WRITEOFFS,
     ARCHIVIST: _VIEW_LEDGER,
     AUDITOR: _VIEW_LEDGER,
     ADMINISTRATOR: _VIEW_LEDGER + _perms(["add", "change"], ["creditcontrol"], app="receivables"),

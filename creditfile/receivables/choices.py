@@ -86,3 +86,13 @@ class RunStatus(models.TextChoices):
     PROPOSED = "proposed", _("待确认")
     CONFIRMED = "confirmed", _("已确认")
     CANCELLED = "cancelled", _("已取消")
+
+
+class WriteOffStatus(models.TextChoices):
+    """A bad-debt write-off 坏账核销: proposed, then approved (in force) or rejected;
+    an approved one can be reversed when the money comes after all."""
+
+    PROPOSED = "proposed", _("待审批")
+    APPROVED = "approved", _("已核销")
+    REJECTED = "rejected", _("已驳回")
+    REVERSED = "reversed", _("已冲回")

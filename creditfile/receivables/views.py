@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from creditfile.core import sudo
 from creditfile.customers.services.visibility import visible_customers
-from creditfile.receivables import import_views
+from creditfile.receivables import import_views, views_aging, views_writeoffs
 from creditfile.receivables.choices import OrderStatus
 from creditfile.receivables.customer_views import customer_receivables
 from creditfile.receivables.models import SalesOrder
@@ -128,4 +128,13 @@ urlpatterns = [
     path("orders/<int:pk>/recheck/", order_recheck, name="order_recheck"),
     *import_views.urlpatterns,
     *collection_urls,
+    path("aging/", views_aging.aging_summary, name="aging"),
+    path("aging/invoices/", views_aging.aging_invoices, name="aging_invoices"),
+    path("aging/export.xlsx", views_aging.aging_export, name="aging_export"),
+    path("aging/buckets/", views_aging.aging_buckets, name="aging_buckets"),
+    path("writeoffs/", views_writeoffs.writeoff_register, name="writeoffs"),
+    path("invoices/<int:pk>/writeoff/", views_writeoffs.writeoff_propose, name="writeoff_propose"),
+    path("writeoffs/<int:pk>/approve/", views_writeoffs.writeoff_approve, name="writeoff_approve"),
+    path("writeoffs/<int:pk>/reject/", views_writeoffs.writeoff_reject, name="writeoff_reject"),
+    path("writeoffs/<int:pk>/reverse/", views_writeoffs.writeoff_reverse, name="writeoff_reverse"),
 ]

@@ -27,6 +27,7 @@ from creditfile.receivables.models.imports import (
     JobStatus,
 )
 from creditfile.receivables.models.ledger import Allocation, Invoice, Payment, SalesOrder
+from creditfile.receivables.models.writeoff import WriteOff
 
 __all__ = [
     "Allocation",
@@ -52,4 +53,5 @@ __all__ = [
     "Payment",
     "PaymentPromise",
     "SalesOrder",
+    "WriteOff",
 ]

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from creditfile.core.fields import MoneyField
 from creditfile.receivables.choices import CheckPoint, ReceivablesCounted
+from creditfile.receivables.validators import DEFAULT_AGING_BUCKETS, validate_bucket_bounds
 
 
 class Exposure(models.Model):
@@ -74,6 +75,15 @@ class CreditControl(models.Model):
     )
     overdue_tolerance_amount = MoneyField(
         _("容忍逾期金额（元）"), default=0, help_text=_("逾期金额超过此数时冻结订单")
+    )
+    aging_buckets = models.CharField(
+        _("账龄分段（逾期天数上限）"),
+        max_length=100,
+        default=DEFAULT_AGING_BUCKETS,
+        validators=[validate_bucket_bounds],
+        help_text=_(
+            "逗号分隔的升序正整数，如 30,60,90,180：未到期、1–30、31–60 …，最后一段为超过最大值"
+        ),
     )
 
     class Meta:

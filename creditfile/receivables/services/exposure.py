@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Q, Sum
 
 from creditfile.core.fields import ZERO
-from creditfile.receivables.choices import CheckPoint, OrderStatus
-from creditfile.receivables.models import Exposure, Invoice, SalesOrder
+from creditfile.receivables.choices import CheckPoint, OrderStatus, WriteOffStatus
+from creditfile.receivables.models import Allocation, Exposure, Invoice, SalesOrder, WriteOff
 
 
 def locked_exposures(customer_id: int, company_id: int) -> tuple[Exposure, list[Exposure]]:
@@ -109,14 +109,24 @@ def recompute_delivered(customer_id: int, company_id: int) -> Decimal:
 
 
 def recompute(customer_id: int, company_id: int) -> tuple[Decimal, Decimal]:
-    """(open receivables, open orders) added up from the ledger itself: the check of the
-    stored exposure."""
-    receivables = Invoice.objects.filter(customer_id=customer_id, company_id=company_id).aggregate(
-        total=Sum("open_base")
-    )["total"]
+    """(open receivables, open orders) added up from the documents themselves: invoiced −
+    allocated − written off (approved write-offs in force), and released orders not yet
+    invoiced. The check of the stored exposure, and of every invoice's open amount."""
+    invoices = Invoice.objects.filter(customer_id=customer_id, company_id=company_id)
+    invoiced = invoices.aggregate(total=Sum("base_amount"))["total"] or ZERO
+    allocated = (
+        Allocation.objects.filter(invoice__in=invoices).aggregate(total=Sum("base_amount"))["total"]
+        or ZERO
+    )
+    written_off = (
+        WriteOff.objects.filter(invoice__in=invoices, status=WriteOffStatus.APPROVED).aggregate(
+            total=Sum("base_amount")
+        )["total"]
+        or ZERO
+    )
     orders = ZERO
-    for base, invoiced in SalesOrder.objects.filter(
+    for base, invoiced_base in SalesOrder.objects.filter(
         customer_id=customer_id, company_id=company_id, status=OrderStatus.RELEASED
     ).values_list("base_amount", "invoiced_base"):
-        orders += max(base - invoiced, ZERO)
-    return receivables or ZERO, orders
+        orders += max(base - invoiced_base, ZERO)
+    return invoiced - allocated - written_off, orders

@@ -5,6 +5,10 @@ time); averages are weighted by the invoice's amount, so one small late invoice 
 outweigh a large one paid on time. `summarise_month` writes the same figures as the
 month's PaymentSummary, which scoring, sanction rules and annual reviews read (R-23, R-27):
 the ledger replaces the ERP's aging import for every customer it has invoices for.
+
+An invoice with a bad-debt write-off in force was not paid: it counts among the settled
+invoices (settled the day it was written off, with the days late up to then) but never as
+paid on time, so writing a debt off cannot improve the customer's record.
 """
 
 import calendar
@@ -13,12 +17,14 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 
 from creditfile.core.fields import ZERO
 from creditfile.core.models import Company
 from creditfile.credit.models import PaymentSummary
-from creditfile.receivables.models import Invoice, Payment
+from creditfile.receivables.choices import WriteOffStatus
+from creditfile.receivables.models import Invoice, Payment, WriteOff
+from creditfile.receivables.services.aging import open_on
 
 TENTH = Decimal("0.1")
 
@@ -71,18 +77,19 @@ def payment_habit(customer_id: int, company_id: int, as_of: datetime.date, month
     start = months_back(as_of, months) + datetime.timedelta(days=1)
     habit = Habit(period_start=start, as_of=as_of)
     invoices = Invoice.objects.filter(customer_id=customer_id, company_id=company_id)
+    written_off = WriteOff.objects.filter(invoice=OuterRef("pk"), status=WriteOffStatus.APPROVED)
     settled = list(
-        invoices.filter(settled_on__gte=start, settled_on__lte=as_of).values_list(
-            "base_amount", "due_date", "settled_on"
-        )
+        invoices.filter(settled_on__gte=start, settled_on__lte=as_of)
+        .annotate(written_off=Exists(written_off))
+        .values_list("base_amount", "due_date", "settled_on", "written_off")
     )
     by_month: dict = {}
     rows = []
-    for amount, due, paid in settled:
+    for amount, due, paid, bad_debt in settled:
         late = max((paid - due).days, 0)
         rows.append((amount, late))
         by_month.setdefault(month_end(paid), []).append((amount, late))
-        habit.paid_on_time += late == 0
+        habit.paid_on_time += late == 0 and not bad_debt
         habit.max_days_late = max(habit.max_days_late, late)
         habit.times_late_over_30 += late > 30
         habit.times_late_over_90 += late > 90
@@ -117,18 +124,13 @@ def payment_habit(customer_id: int, company_id: int, as_of: datetime.date, month
 
 
 def _open_on(customer_id: int, company_id: int, as_of: datetime.date) -> list:
-    """(amount still open on `as_of`, due date) of every invoice issued by then: today's
-    open balance plus what was allocated to it after `as_of`."""
-    invoices = Invoice.objects.filter(
-        customer_id=customer_id, company_id=company_id, invoice_date__lte=as_of
-    ).exclude(settled_on__lte=as_of)
-    rows = []
-    for invoice in invoices.only("id", "open_base", "due_date"):
-        later = invoice.allocations.filter(allocated_on__gt=as_of).aggregate(
-            total=Sum("base_amount")
-        )["total"]
-        rows.append((invoice.open_base + (later or ZERO), invoice.due_date))
-    return rows
+    """(amount still open on `as_of`, due date) of every invoice issued by then."""
+    invoices = Invoice.objects.filter(customer_id=customer_id, company_id=company_id)
+    return [
+        (open_at, due)
+        for open_at, due in open_on(invoices, as_of).values_list("open_at", "due_date")
+        if open_at > 0
+    ]
 
 
 @transaction.atomic

@@ -99,12 +99,13 @@ def test_only_people_who_may_see_the_customer_and_the_ledger_get_the_tab(client,
     with time_machine.travel(NOW, tick=False):
         response = client.get(reverse("customers:detail", args=[customer.pk]))
     assert response.status_code == 200
-    assert reverse("receivables:customer", args=[customer.pk]) not in response.content.decode()
+    tab = f'href="{reverse("receivables:customer", args=[customer.pk])}"'
+    assert tab not in response.content.decode()
 
     client.force_login(org.fiona)
     with time_machine.travel(NOW, tick=False):
         page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
-    assert reverse("receivables:customer", args=[customer.pk]) in page and "应收" in page
+    assert f'href="{reverse("receivables:customer", args=[customer.pk])}"' in page
 
 
 def test_a_customer_without_a_ledger_says_so(client, org):

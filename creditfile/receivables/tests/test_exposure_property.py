@@ -1,6 +1,7 @@
 """For any sequence of orders (entered, moved through the ERP's steps, closed, reopened),
-invoices and payments, and any choice of check points, the stored exposure equals the
-exposure added up again from the ledger (issue 4)."""
+invoices, payments, credit notes and bad-debt write-offs (approved, rejected, reversed),
+and any choice of check points, the stored exposure equals the exposure added up again
+from the documents (issue 4)."""
 
 import datetime
 from decimal import Decimal
@@ -11,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from creditfile.core.models import Company
-from creditfile.receivables.choices import CheckPoint, PaymentKind
-from creditfile.receivables.models import CreditControl, Exposure, Invoice, SalesOrder
+from creditfile.receivables.choices import CheckPoint, PaymentKind, WriteOffStatus
+from creditfile.receivables.models import CreditControl, Exposure, Invoice, SalesOrder, WriteOff
 from creditfile.receivables.services import exposure as exposures
+from creditfile.receivables.services import writeoffs
 from creditfile.receivables.services.checks import check_credit
 from creditfile.receivables.services.ledger import LedgerError, post_invoice, post_payment
 from creditfile.receivables.services.orders import cancel_order, reopen_order
@@ -28,6 +30,9 @@ steps = st.one_of(
     st.tuples(st.just("invoice"), numbers, amounts, days, st.booleans()),
     st.tuples(st.just("payment"), numbers, amounts, days, st.booleans()),
     st.tuples(st.just("credit_note"), numbers, amounts, days, st.booleans()),
+    # A share (%) of the invoice's open amount proposed for write-off, approved or rejected.
+    st.tuples(st.just("write_off"), numbers, st.integers(1, 100), days, st.booleans()),
+    st.tuples(st.just("reverse"), numbers, st.just(0), days),
     st.tuples(st.just("step"), numbers, st.sampled_from(CheckPoint.values), days),
     st.tuples(st.just("cancel"), numbers),
     st.tuples(st.just("reopen"), numbers, amounts, days),
@@ -36,27 +41,56 @@ steps = st.one_of(
 controls = st.lists(st.booleans(), min_size=4, max_size=4).filter(any)
 
 
-def run(customer, step):
-    kind, number, *rest = step
+def write_off(org, customer, number, percent, day, approve):
+    invoice = Invoice.objects.filter(customer=customer, number=f"INV-{number}").first()
+    if invoice is None:
+        return
+    amount = (invoice.open_base * percent / 100).quantize(Decimal("0.01"))
+    proposal = writeoffs.propose_write_off(invoice, amount, "破产清算", org.carl)
+    if approve:
+        writeoffs.approve_write_off(proposal, org.cathy, "同意核销", on_date=day)
+    else:
+        writeoffs.reject_write_off(proposal, org.cathy, "继续追讨")
+
+
+def reverse(org, customer, number, day):
+    approved = WriteOff.objects.filter(
+        invoice__customer=customer,
+        invoice__number=f"INV-{number}",
+        status=WriteOffStatus.APPROVED,
+    ).last()
+    if approved is not None:
+        writeoffs.reverse_write_off(approved, org.cathy, "客户已回款", on_date=day)
+
+
+def order_step(customer, kind, number, rest):
+    """An existing order moved on, cancelled or reopened (nothing when there is none)."""
     order = SalesOrder.objects.filter(number=f"SO-{number}").first()
+    if order is None:
+        return
     if kind == "cancel":
-        if order is not None:
-            cancel_order(order)
-        return
-    if kind == "step":
+        cancel_order(order)
+    elif kind == "step":
         point, offset = rest
-        if order is not None:
-            on_date = START + datetime.timedelta(days=offset)
-            check_credit(customer, order.amount, order.number, point=point, on_date=on_date)
-        return
-    if kind == "reopen":
+        on_date = START + datetime.timedelta(days=offset)
+        check_credit(customer, order.amount, order.number, point=point, on_date=on_date)
+    else:
         amount, offset = rest
-        if order is not None:
-            reopen_order(order, amount=amount, on_date=START + datetime.timedelta(days=offset))
+        reopen_order(order, amount=amount, on_date=START + datetime.timedelta(days=offset))
+
+
+def run(customer, step, org=None):
+    kind, number, *rest = step
+    if kind in ("cancel", "step", "reopen"):
+        order_step(customer, kind, number, rest)
         return
     amount, offset, *flag = rest
     day = START + datetime.timedelta(days=offset)
-    if kind == "order":
+    if kind == "write_off":
+        write_off(org, customer, number, amount, day, flag[0])
+    elif kind == "reverse":
+        reverse(org, customer, number, day)
+    elif kind == "order":
         check_credit(customer, amount, f"SO-{number}", on_date=day)
     elif kind == "invoice":
         order = (
@@ -100,7 +134,8 @@ def check_sequence(org, sequence):
     company = Company.default()
     for step in sequence:
         try:
-            run(customer, step)
+            with transaction.atomic():
+                run(customer, step, org)
         except LedgerError:
             pass  # a refused document (an invoice cut below what was paid) changes nothing
         row = Exposure.objects.filter(customer=customer).first()

@@ -17,6 +17,7 @@ def _bench_package():
     except ImportError:
         # Installed as a console script, the source tree is not on sys.path.
         sys.path.insert(0, str(settings.PACKAGE_DIR.parent))
+    import bench.aging
     import bench.checks
     import bench.rescore
     import bench.search
@@ -81,6 +82,32 @@ class Command(BaseCommand):
         checks.add_argument("--json", dest="json_path", help="also write the results here")
         checks.add_argument("--worker", action="store_true", help="(internal) measure this DB")
 
+        aging = benchmarks.add_parser(
+            "aging", help="账龄分析汇总与 DuckDB 对比 aging summary vs in-memory DuckDB"
+        )
+        aging.add_argument("--customers", type=int, default=50_000)
+        aging.add_argument("--invoices", type=int, default=3_000_000)
+        aging.add_argument("--payments", type=int, default=2_000_000)
+        aging.add_argument("--seed", type=int, default=1)
+        aging.add_argument(
+            "--database-url",
+            action="append",
+            dest="database_urls",
+            help="repeatable; sqlite:////DATA/DIR or postgres://…; default: the configured one",
+        )
+        aging.add_argument("--runs", type=int, default=3, help="timed runs per engine (median)")
+        aging.add_argument(
+            "--group", default="customer", choices=["customer", "owner", "department", "grade"]
+        )
+        aging.add_argument(
+            "--no-documents",
+            dest="documents",
+            action="store_false",
+            help="skip the aging worked out from the documents (the past-date way)",
+        )
+        aging.add_argument("--json", dest="json_path", help="also write the results here")
+        aging.add_argument("--worker", action="store_true", help="(internal) measure this DB")
+
     def handle(self, *args, benchmark, **options):
         bench = _bench_package()
         if benchmark == "search":
@@ -89,6 +116,8 @@ class Command(BaseCommand):
             self._rescore(bench, **options)
         elif benchmark == "checks":
             self._checks(bench, **options)
+        elif benchmark == "aging":
+            self._aging(bench, **options)
 
     def _checks(
         self,
@@ -148,6 +177,29 @@ class Command(BaseCommand):
         urls = database_urls or [bench.datasets.current_target_url()]
         try:
             reports = bench.search.run(self.stdout, customers, seed, urls, queries, only)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        if json_path:
+            with open(json_path, "w", encoding="utf-8") as out:
+                json.dump(reports, out, ensure_ascii=False, indent=2)
+
+    def _aging(self, bench, database_urls, runs, group, documents, json_path, worker, **options):
+        spec = bench.aging.Spec(
+            options["customers"], options["invoices"], options["payments"], options["seed"]
+        )
+        if min(spec.customers, spec.invoices, runs) < 1 or spec.payments < 0:
+            raise CommandError("--customers, --invoices and --runs must be at least 1.")
+        if spec.payments > spec.invoices:
+            raise CommandError(
+                "--payments cannot exceed --invoices (one payment per paid invoice)."
+            )
+        if worker:
+            report = bench.aging.worker(spec, runs, group, documents)
+            self.stdout.write(json.dumps(report, ensure_ascii=False))
+            return
+        urls = database_urls or [bench.datasets.current_target_url()]
+        try:
+            reports = bench.aging.run(self.stdout, spec, urls, runs, group, documents)
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
         if json_path:
