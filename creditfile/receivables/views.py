@@ -20,6 +20,7 @@ from creditfile.customers.services.visibility import visible_customers
 from creditfile.receivables import import_views, views_aging, views_writeoffs
 from creditfile.receivables.choices import OrderStatus
 from creditfile.receivables.customer_views import customer_receivables
+from creditfile.receivables.hub_views import receivables_home
 from creditfile.receivables.models import SalesOrder
 from creditfile.receivables.services import checks
 from creditfile.receivables.services.ledger import LedgerError
@@ -120,6 +121,7 @@ def order_recheck(request: HttpRequest, pk: int) -> HttpResponse:
 app_name = "receivables"
 
 urlpatterns = [
+    path("", receivables_home, name="home"),
     path("blocked/", blocked_orders, name="blocked"),
     path("customers/<int:customer_pk>/", customer_receivables, name="customer"),
     path("settings/", credit_control, name="settings"),
