@@ -518,37 +518,77 @@ def letter_filename(letter: ReplyLetter, extension: str) -> str:
 # --- PDF ---------------------------------------------------------------------------------------
 
 
-@in_letter_language
-def letter_pdf(letter: ReplyLetter) -> bytes:
-    """A4 on the selling company's letterhead, the Chinese font embedded (core/pdf.py)."""
+@dataclass(frozen=True)
+class LetterStyles:
+    size: float
+    body: object
+    para: object
+    right: object
+    head: object
+    contact: object
+    subject: object
+
+
+def letter_styles() -> "LetterStyles":
+    """The type of every letter the company sends (reply letters, dunning letters)."""
     from reportlab.lib.enums import TA_CENTER, TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+
+    from creditfile.core import pdf
+
+    styles = pdf.paragraph_styles()
+    size = 11.5
+    body = ParagraphStyle("letter", parent=styles["body"], fontSize=size, leading=size * 1.8)
+    return LetterStyles(
+        size=size,
+        body=body,
+        para=ParagraphStyle("letter_para", parent=body, firstLineIndent=2 * size),
+        right=ParagraphStyle("letter_right", parent=body, alignment=TA_RIGHT),
+        head=ParagraphStyle(
+            "letterhead", parent=styles["title"], fontSize=18, leading=24, alignment=TA_CENTER
+        ),
+        contact=ParagraphStyle("contact", parent=styles["subtitle"], fontSize=8.5, leading=12),
+        subject=ParagraphStyle(
+            "subject", parent=body, fontSize=15, leading=22, alignment=TA_CENTER, spaceAfter=4 * mm
+        ),
+    )
+
+
+def letter_opening(company, subject: str, styles: "LetterStyles") -> list:
+    """The letterhead (name, contact lines, double rule) and the subject line."""
     from reportlab.lib.units import mm
     from reportlab.platypus import HRFlowable, Spacer
 
     from creditfile.core import pdf
 
-    company = letter.application.company
-    styles = pdf.paragraph_styles()
-    size = 11.5
-    body = ParagraphStyle("letter", parent=styles["body"], fontSize=size, leading=size * 1.8)
-    para = ParagraphStyle("letter_para", parent=body, firstLineIndent=2 * size)
-    right = ParagraphStyle("letter_right", parent=body, alignment=TA_RIGHT)
-    head = ParagraphStyle(
-        "letterhead", parent=styles["title"], fontSize=18, leading=24, alignment=TA_CENTER
-    )
-    contact = ParagraphStyle("contact", parent=styles["subtitle"], fontSize=8.5, leading=12)
-    subject = ParagraphStyle(
-        "subject", parent=body, fontSize=15, leading=22, alignment=TA_CENTER, spaceAfter=4 * mm
-    )
-    story = [pdf.text(company.name, head)]
-    story += [pdf.text(line, contact) for line in letterhead_lines(company)]
-    story += [
+    story = [pdf.text(company.name, styles.head)]
+    story += [pdf.text(line, styles.contact) for line in letterhead_lines(company)]
+    return story + [
         Spacer(1, 1.5 * mm),
         HRFlowable(width="100%", thickness=1.2, color=pdf.ACCENT, spaceAfter=0.6 * mm),
         HRFlowable(width="100%", thickness=0.4, color=pdf.ACCENT, spaceAfter=8 * mm),
-        pdf.text(letter.subject, subject),
+        pdf.text(subject, styles.subject),
     ]
+
+
+def letter_footer(company) -> str:
+    return "　".join(
+        part for part in (company.name, company.phone and _("电话：") + company.phone) if part
+    )
+
+
+@in_letter_language
+def letter_pdf(letter: ReplyLetter) -> bytes:
+    """A4 on the selling company's letterhead, the Chinese font embedded (core/pdf.py)."""
+    from reportlab.platypus import Spacer
+
+    from creditfile.core import pdf
+
+    company = letter.application.company
+    styles = letter_styles()
+    body, para, right, size = styles.body, styles.para, styles.right, styles.size
+    story = letter_opening(company, letter.subject, styles)
     for kind, line in letter_blocks(letter.body):
         if kind == "blank":
             story.append(Spacer(1, size * 0.6))
@@ -560,15 +600,12 @@ def letter_pdf(letter: ReplyLetter) -> bytes:
             story.append(pdf.text(line, right))
         else:
             story.append(pdf.text(line, body))
-    footer = "　".join(
-        part for part in (company.name, company.phone and _("电话：") + company.phone) if part
-    )
     return pdf.build_pdf(
         story,
         title=_("回复函"),
         reference=letter.application.number,
         letterhead=company.name,
-        footer=footer,
+        footer=letter_footer(company),
     )
 
 
@@ -582,7 +619,7 @@ EAST_ASIAN_FONT_ALT = "SimSun"
 LATIN_FONT = "Times New Roman"
 
 
-def _set_fonts(rpr) -> None:
+def set_fonts(rpr) -> None:
     """Name the Latin and the East Asian font explicitly, dropping theme fonts that win over
     explicit names (python-docx's default document points East Asian text at a theme font)."""
     from docx.oxml.ns import qn
@@ -597,18 +634,18 @@ def _set_fonts(rpr) -> None:
     fonts.set(qn("w:hint"), "eastAsia")
 
 
-def _use_chinese_fonts(document) -> None:
+def use_chinese_fonts(document) -> None:
     """宋体 and Chinese as the document default, so text added later in Word follows."""
     from docx.oxml.ns import qn
 
     defaults = document.styles.element.find(qn("w:docDefaults"))
     rpr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}") if defaults is not None else None
     if rpr is not None:
-        _set_fonts(rpr)
+        set_fonts(rpr)
         lang = rpr.find(qn("w:lang"))
         if lang is not None:
             lang.set(qn("w:eastAsia"), "zh-CN")
-    _set_fonts(document.styles["Normal"].element.get_or_add_rPr())
+    set_fonts(document.styles["Normal"].element.get_or_add_rPr())
     _declare_font(document)
 
 
@@ -656,7 +693,7 @@ def letter_docx(letter: ReplyLetter) -> bytes:
 
     company = letter.application.company
     document = Document()
-    _use_chinese_fonts(document)
+    use_chinese_fonts(document)
     props = document.core_properties
     props.title = letter.subject
     props.author = company.name
@@ -687,7 +724,7 @@ def letter_docx(letter: ReplyLetter) -> bytes:
             run.font.size = Pt(pt)
         if color:
             run.font.color.rgb = color
-        _set_fonts(run._element.get_or_add_rPr())
+        set_fonts(run._element.get_or_add_rPr())
         return paragraph
 
     accent = RGBColor(0x1F, 0x4E, 0x79)
@@ -696,7 +733,7 @@ def letter_docx(letter: ReplyLetter) -> bytes:
     first.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = first.add_run(company.name)
     run.bold, run.font.size, run.font.color.rgb = True, Pt(18), accent
-    _set_fonts(run._element.get_or_add_rPr())
+    set_fonts(run._element.get_or_add_rPr())
     last = first
     for line in letterhead_lines(company):
         last = add(header, line, align=WD_ALIGN_PARAGRAPH.CENTER, pt=9, color=accent)

@@ -28,8 +28,13 @@ from creditfile.credit.services.letters import (
     date_cn,
     in_letter_language,
     letter_blocks,
+    letter_footer,
+    letter_opening,
+    letter_styles,
     letterhead_lines,
     money_cn,
+    set_fonts,
+    use_chinese_fonts,
 )
 
 TABLE_MARK = "\ue000invoice_table\ue000"
@@ -359,36 +364,19 @@ def letter_filename(letter, extension: str) -> str:
 @in_letter_language
 def letter_pdf(letter) -> bytes:
     """A4 on the selling company's letterhead, the Chinese font embedded (core/pdf.py)."""
-    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+    from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import HRFlowable, Spacer, Table, TableStyle
+    from reportlab.platypus import Spacer, Table, TableStyle
 
     from creditfile.core import pdf
 
     company = letter.company
-    styles = pdf.paragraph_styles()
-    size = 11.5
-    body = ParagraphStyle("letter", parent=styles["body"], fontSize=size, leading=size * 1.8)
-    para = ParagraphStyle("letter_para", parent=body, firstLineIndent=2 * size)
-    right = ParagraphStyle("letter_right", parent=body, alignment=TA_RIGHT)
-    cell = ParagraphStyle("cell", parent=styles["body"], fontSize=9, leading=12)
+    styles = letter_styles()
+    body, para, right, size = styles.body, styles.para, styles.right, styles.size
+    cell = ParagraphStyle("cell", parent=pdf.paragraph_styles()["body"], fontSize=9, leading=12)
     cell_right = ParagraphStyle("cell_right", parent=cell, alignment=TA_RIGHT)
-    head = ParagraphStyle(
-        "letterhead", parent=styles["title"], fontSize=18, leading=24, alignment=TA_CENTER
-    )
-    contact = ParagraphStyle("contact", parent=styles["subtitle"], fontSize=8.5, leading=12)
-    subject = ParagraphStyle(
-        "subject", parent=body, fontSize=15, leading=22, alignment=TA_CENTER, spaceAfter=4 * mm
-    )
-    story = [pdf.text(company.name, head)]
-    story += [pdf.text(line, contact) for line in letterhead_lines(company)]
-    story += [
-        Spacer(1, 1.5 * mm),
-        HRFlowable(width="100%", thickness=1.2, color=pdf.ACCENT, spaceAfter=0.6 * mm),
-        HRFlowable(width="100%", thickness=0.4, color=pdf.ACCENT, spaceAfter=8 * mm),
-        pdf.text(letter.subject, subject),
-    ]
+    story = letter_opening(company, letter.subject, styles)
 
     def table():
         data = [[pdf.text(str(label), cell) for label in TABLE_HEAD]]
@@ -423,15 +411,12 @@ def letter_pdf(letter) -> bytes:
             story.append(pdf.text(line, right))
         else:
             story.append(pdf.text(line, body))
-    footer = "　".join(
-        part for part in (company.name, company.phone and _("电话：") + company.phone) if part
-    )
     return pdf.build_pdf(
         story,
         title=letter.subject,
         reference=_("第%(pk)s号") % {"pk": letter.pk},
         letterhead=company.name,
-        footer=footer,
+        footer=letter_footer(company),
     )
 
 
@@ -442,11 +427,9 @@ def letter_docx(letter) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt, RGBColor
 
-    from creditfile.credit.services.letters import _set_fonts, _use_chinese_fonts
-
     company = letter.company
     document = Document()
-    _use_chinese_fonts(document)  # the reply letters' fonts: 宋体, declared for Word and WPS
+    use_chinese_fonts(document)  # the reply letters' fonts: 宋体, declared for Word and WPS
     props = document.core_properties
     props.title, props.author, props.language = letter.subject, company.name, "zh-CN"
     normal = document.styles["Normal"]
@@ -470,7 +453,7 @@ def letter_docx(letter) -> bytes:
             run.font.size = Pt(pt)
         if color:
             run.font.color.rgb = color
-        _set_fonts(run._element.get_or_add_rPr())
+        set_fonts(run._element.get_or_add_rPr())
         return paragraph
 
     accent = RGBColor(0x1F, 0x4E, 0x79)
@@ -479,7 +462,7 @@ def letter_docx(letter) -> bytes:
     first.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = first.add_run(company.name)
     run.bold, run.font.size, run.font.color.rgb = True, Pt(18), accent
-    _set_fonts(run._element.get_or_add_rPr())
+    set_fonts(run._element.get_or_add_rPr())
     for line in letterhead_lines(company):
         add(header, line, align=WD_ALIGN_PARAGRAPH.CENTER, pt=9, color=accent)
 
@@ -497,7 +480,7 @@ def letter_docx(letter) -> bytes:
                 text_run = target.add_run(value)
                 text_run.font.size = Pt(10)
                 text_run.bold = r == 0 or None
-                _set_fonts(text_run._element.get_or_add_rPr())
+                set_fonts(text_run._element.get_or_add_rPr())
         grid.cell(len(rows) - 1, 0).merge(grid.cell(len(rows) - 1, 5))
 
     add(document, letter.subject, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, pt=16)
