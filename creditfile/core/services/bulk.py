@@ -5,6 +5,7 @@ every value through its field, which for 200,000 evaluations cost more than a wh
 batch's time budget: COPY on PostgreSQL, one INSERT … SELECT FROM json_each on SQLite.
 `reserve_ids` hands out primary keys before the rows exist, so the rows that point at
 them (proposals at their evaluation) can be built before anything is written.
+`update_rows` changes many rows' fields in one UPDATE … FROM.
 `BackgroundWriter` lets the database take in one batch while Python prepares the next
 one, inside the caller's transaction.
 """
@@ -88,6 +89,45 @@ def insert_rows(model, names: tuple, rows: list[tuple], raw=None) -> None:
             )
         finally:
             cursor.close()
+
+
+def update_rows(model, names: tuple, rows: list[tuple]) -> None:
+    """Set fields of many rows in one statement: `names` are field names, the first the
+    primary key that picks the row, and each row holds database-ready values in that order.
+
+    The rows travel as one JSON parameter, read back as a table (json_each on SQLite,
+    jsonb_to_recordset typed by the fields' columns on PostgreSQL) and joined with
+    UPDATE … FROM: no CASE per row and field as bulk_update builds.
+    """
+    if not rows:
+        return
+    meta = model._meta
+    ops = connection.ops
+    fields = [meta.get_field(name) for name in names]
+    columns = [ops.quote_name(field.column) for field in fields]
+    table = ops.quote_name(meta.db_table)
+    key, rest = columns[0], columns[1:]
+    assignments = ", ".join(f"{column} = j.{column}" for column in rest)
+    data = json.dumps(rows, default=str, ensure_ascii=False)
+    if connection.vendor == "postgresql":
+        typed = ", ".join(
+            f"{column} {field.db_type(connection)}"
+            for column, field in zip(columns, fields, strict=True)
+        )
+        sql = (
+            f"UPDATE {table} SET {assignments} "
+            f"FROM jsonb_to_recordset(%s::jsonb) AS j({typed}) WHERE {table}.{key} = j.{key}"
+        )
+    else:
+        picked = ", ".join(
+            f"json_extract(value, '$[{i}]') AS {column}" for i, column in enumerate(columns)
+        )
+        sql = (
+            f"UPDATE {table} SET {assignments} "
+            f"FROM (SELECT {picked} FROM json_each(%s)) AS j WHERE {table}.{key} = j.{key}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [data])
 
 
 class BackgroundWriter:
