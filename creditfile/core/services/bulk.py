@@ -96,7 +96,7 @@ def update_rows(model, names: tuple, rows: list[tuple]) -> None:
     primary key that picks the row, and each row holds database-ready values in that order.
 
     The rows travel as one JSON parameter, read back as a table (json_each on SQLite,
-    jsonb_to_recordset typed by the fields' columns on PostgreSQL) and joined with
+    jsonb_to_recordset of objects typed by the fields' columns on PostgreSQL) and joined with
     UPDATE … FROM: no CASE per row and field as bulk_update builds.
     """
     if not rows:
@@ -108,8 +108,10 @@ def update_rows(model, names: tuple, rows: list[tuple]) -> None:
     table = ops.quote_name(meta.db_table)
     key, rest = columns[0], columns[1:]
     assignments = ", ".join(f"{column} = j.{column}" for column in rest)
-    data = json.dumps(rows, default=str, ensure_ascii=False)
     if connection.vendor == "postgresql":
+        names_in_json = [field.column for field in fields]
+        records = [dict(zip(names_in_json, row, strict=True)) for row in rows]
+        data = json.dumps(records, default=str, ensure_ascii=False)
         typed = ", ".join(
             f"{column} {field.db_type(connection)}"
             for column, field in zip(columns, fields, strict=True)
@@ -119,6 +121,7 @@ def update_rows(model, names: tuple, rows: list[tuple]) -> None:
             f"FROM jsonb_to_recordset(%s::jsonb) AS j({typed}) WHERE {table}.{key} = j.{key}"
         )
     else:
+        data = json.dumps(rows, default=str, ensure_ascii=False)
         picked = ", ".join(
             f"json_extract(value, '$[{i}]') AS {column}" for i, column in enumerate(columns)
         )
