@@ -5,6 +5,7 @@ every value through its field, which for 200,000 evaluations cost more than a wh
 batch's time budget: COPY on PostgreSQL, one INSERT … SELECT FROM json_each on SQLite.
 `reserve_ids` hands out primary keys before the rows exist, so the rows that point at
 them (proposals at their evaluation) can be built before anything is written.
+`update_rows` changes many rows' fields without a model instance per row.
 `BackgroundWriter` lets the database take in one batch while Python prepares the next
 one, inside the caller's transaction.
 """
@@ -88,6 +89,45 @@ def insert_rows(model, names: tuple, rows: list[tuple], raw=None) -> None:
             )
         finally:
             cursor.close()
+
+
+def update_rows(model, names: tuple, rows: list[tuple]) -> None:
+    """Set fields of many rows: `names` are field names, the first the primary key that
+    picks the row, and each row holds database-ready values in that order.
+
+    PostgreSQL: one UPDATE … FROM jsonb_to_recordset (the rows as one JSON parameter,
+    typed by the fields' columns), no CASE per row and field as bulk_update builds.
+    SQLite: one prepared UPDATE run for every row by the driver (executemany), each a
+    primary-key lookup; SQLite's UPDATE … FROM json_each was planned as a scan of the
+    table per row.
+    """
+    if not rows:
+        return
+    meta = model._meta
+    ops = connection.ops
+    fields = [meta.get_field(name) for name in names]
+    columns = [ops.quote_name(field.column) for field in fields]
+    table = ops.quote_name(meta.db_table)
+    key, rest = columns[0], columns[1:]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            assignments = ", ".join(f"{column} = j.{column}" for column in rest)
+            typed = ", ".join(
+                f"{column} {field.db_type(connection)}"
+                for column, field in zip(columns, fields, strict=True)
+            )
+            records = [dict(zip((f.column for f in fields), row, strict=True)) for row in rows]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM jsonb_to_recordset(%s::jsonb) "
+                f"AS j({typed}) WHERE {table}.{key} = j.{key}",
+                [json.dumps(records, default=str, ensure_ascii=False)],
+            )
+            return
+        assignments = ", ".join(f"{column} = %s" for column in rest)
+        cursor.executemany(
+            f"UPDATE {table} SET {assignments} WHERE {key} = %s",
+            [(*row[1:], row[0]) for row in rows],
+        )
 
 
 class BackgroundWriter:

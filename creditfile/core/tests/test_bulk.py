@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from creditfile.core.services.bulk import BackgroundWriter, insert_rows, reserve_ids
+from creditfile.core.services.bulk import BackgroundWriter, insert_rows, reserve_ids, update_rows
 from creditfile.credit.models import ExternalRating, PaymentSummary
 from creditfile.customers.testing import make_customer
 
@@ -73,6 +73,38 @@ def test_inserted_rows_read_back_with_their_types():
     assert (first.payments_amount, first.invoices_settled) == (Decimal("0.10"), 7)
     assert first.malicious_default is True and first.source == "导入"
     assert second.malicious_default is False and second.source == "a\tb"
+
+
+@pytest.mark.django_db
+def test_updated_rows_read_back_with_their_types_and_others_stay():
+    customer = make_customer()
+    days = [datetime.date(2026, 6, 30), datetime.date(2026, 5, 31), datetime.date(2026, 4, 30)]
+    insert_rows(PaymentSummary, COLUMNS, [summary_row(customer.pk, day) for day in days])
+    june, may, april = PaymentSummary.objects.filter(customer=customer).order_by("-period_end")
+    ops = connection.ops
+    update_rows(
+        PaymentSummary,
+        ("id", "period_end", "sales_amount", "average_days_late", "source"),
+        [
+            (
+                june.pk,
+                ops.adapt_datefield_value(datetime.date(2026, 7, 31)),
+                Decimal("0.01"),
+                Decimal("0.5"),
+                "新",
+            ),
+            (may.pk, ops.adapt_datefield_value(may.period_end), Decimal("99.90"), Decimal("3"), ""),
+        ],
+    )
+    june.refresh_from_db(), may.refresh_from_db()
+    assert (june.period_end, june.sales_amount, june.average_days_late, june.source) == (
+        datetime.date(2026, 7, 31),
+        Decimal("0.01"),
+        Decimal("0.5"),
+        "新",
+    )
+    assert (may.sales_amount, may.average_days_late, may.source) == (Decimal("99.90"), 3, "")
+    assert PaymentSummary.objects.get(pk=april.pk).sales_amount == Decimal("1234567.89")
 
 
 @pytest.mark.django_db

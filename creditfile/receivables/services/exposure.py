@@ -34,6 +34,29 @@ def locked_exposures(customer_id: int, company_id: int) -> tuple[Exposure, list[
     return mine, rows
 
 
+def locked_exposures_of(customer_ids, company_id: int) -> dict[int, Exposure]:
+    """`locked_exposures` for many customers at once (a batch of imported invoices): the
+    (customer, company) rows, created where missing, by customer id; every row of these
+    customers stays locked until the transaction ends. The rows are locked in id order,
+    as one customer's are, so a batch and a single posting never wait on each other in a
+    circle."""
+    customer_ids = sorted(set(customer_ids))
+    have = set(
+        Exposure.objects.filter(customer_id__in=customer_ids, company_id=company_id).values_list(
+            "customer_id", flat=True
+        )
+    )
+    missing = [
+        Exposure(customer_id=customer_id, company_id=company_id)
+        for customer_id in customer_ids
+        if customer_id not in have
+    ]
+    # ignore_conflicts: created by a transaction running at the same time.
+    Exposure.objects.bulk_create(missing, ignore_conflicts=True)
+    rows = Exposure.objects.select_for_update().filter(customer_id__in=customer_ids).order_by("id")
+    return {row.customer_id: row for row in rows if row.company_id == company_id}
+
+
 def _lock_rows(customer_id: int) -> list[Exposure]:
     return list(Exposure.objects.select_for_update().filter(customer_id=customer_id).order_by("id"))
 

@@ -72,6 +72,50 @@ def _currency(currency: str, rate) -> tuple[str, Decimal]:
     return code, rate
 
 
+def due_date_for(
+    invoice_date: datetime.date, term_days: int, due_date: datetime.date | None = None
+) -> datetime.date:
+    """The given due date, else the invoice date plus the term of the customer's line in
+    force on that date (0 without a line: due at once); never before the invoice date."""
+    if due_date is None:
+        due_date = invoice_date + datetime.timedelta(days=term_days)
+    if due_date < invoice_date:
+        raise LedgerError(_("到期日不能早于开票日期。"), "due_date")
+    return due_date
+
+
+def settled_part(
+    owner_id: int, old_base: Decimal, old_open: Decimal, customer_id: int, number: str, base
+) -> Decimal:
+    """What is already settled of a posted invoice that is posted again with `base`: it
+    must stay the same customer's, and may not fall below what payments settled."""
+    if owner_id != customer_id:
+        raise LedgerError(_("发票 %(number)s 已属于另一客户。") % {"number": number}, "customer")
+    settled = old_base - old_open
+    if base < settled:
+        raise LedgerError(
+            _("发票 %(number)s 已核销 %(settled)s 元，金额不能改为更少。")
+            % {"number": number, "settled": settled},
+            "amount",
+        )
+    return settled
+
+
+def settled_on_after(
+    open_base: Decimal,
+    settled_on: datetime.date | None,
+    last_allocated: datetime.date | None,
+    invoice_date: datetime.date,
+) -> datetime.date | None:
+    """An updated invoice's settled date: none while open; when the new amount is what
+    was already paid, the day of its last allocation (or the invoice date)."""
+    if open_base > 0:
+        return None
+    if settled_on is not None:
+        return settled_on
+    return last_allocated or invoice_date
+
+
 @transaction.atomic
 def post_invoice(
     customer,
@@ -98,9 +142,9 @@ def post_invoice(
     exposure, _rows = exposures.locked_exposures(customer.pk, company.pk)
     if due_date is None:
         line = credit_line_for(customer, invoice_date, company)
-        due_date = invoice_date + datetime.timedelta(days=line.term_days if line else 0)
-    if due_date < invoice_date:
-        raise LedgerError(_("到期日不能早于开票日期。"), "due_date")
+        due_date = due_date_for(invoice_date, line.term_days if line else 0)
+    else:
+        due_date = due_date_for(invoice_date, 0, due_date)
     invoice = (
         Invoice.objects.select_for_update()
         .filter(company=company, source=source, number=number)
@@ -115,24 +159,17 @@ def post_invoice(
             exposures.hold(exposure, invoice.order, -invoice.order_base)
         exposure.open_receivables += base
     else:
-        if invoice.customer_id != customer.pk:
-            raise LedgerError(
-                _("发票 %(number)s 已属于另一客户。") % {"number": number}, "customer"
-            )
-        settled = invoice.base_amount - invoice.open_base
-        if base < settled:
-            raise LedgerError(
-                _("发票 %(number)s 已核销 %(settled)s 元，金额不能改为更少。")
-                % {"number": number, "settled": settled},
-                "amount",
-            )
+        settled = settled_part(
+            invoice.customer_id, invoice.base_amount, invoice.open_base, customer.pk, number, base
+        )
         exposure.open_receivables += base - invoice.base_amount
         invoice.open_base = base - settled
-        if invoice.open_base > 0:
-            invoice.settled_on = None
-        elif invoice.settled_on is None:  # the new amount is what was already paid
+        last = None
+        if invoice.open_base == 0 and invoice.settled_on is None:
             last = invoice.allocations.order_by("-allocated_on").first()
-            invoice.settled_on = last.allocated_on if last else invoice_date
+        invoice.settled_on = settled_on_after(
+            invoice.open_base, invoice.settled_on, last and last.allocated_on, invoice_date
+        )
     invoice.invoice_date, invoice.due_date = invoice_date, due_date
     invoice.currency, invoice.rate, invoice.amount, invoice.base_amount = (
         currency,

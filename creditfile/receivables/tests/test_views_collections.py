@@ -157,6 +157,6 @@ def test_the_customer_file_shows_the_collection_history(client, org, case):
     assert url in client.get(reverse("customers:detail", args=[case.customer_id])).content.decode()
 
 
-def test_the_navigation_links_to_collections_for_those_who_may_see_them(client, org):
+def test_the_receivables_hub_links_to_collections(client, org):
     client.force_login(org.alice)
-    assert reverse("receivables:cases") in client.get(reverse("customers:list")).content.decode()
+    assert reverse("receivables:cases") in client.get(reverse("receivables:home")).content.decode()

@@ -19,6 +19,7 @@ def _bench_package():
         sys.path.insert(0, str(settings.PACKAGE_DIR.parent))
     import bench.aging
     import bench.checks
+    import bench.imports
     import bench.rescore
     import bench.search
 
@@ -108,6 +109,25 @@ class Command(BaseCommand):
         aging.add_argument("--json", dest="json_path", help="also write the results here")
         aging.add_argument("--worker", action="store_true", help="(internal) measure this DB")
 
+        imports = benchmarks.add_parser(
+            "import", help="ERP发票文件导入 ERP invoice CSV import (check, de-duplicate, write)"
+        )
+        imports.add_argument("--customers", type=int, default=50_000)
+        imports.add_argument("--seed", type=int, default=1)
+        imports.add_argument("--rows", type=int, default=1_000_000, help="invoice rows in the file")
+        imports.add_argument(
+            "--database-url",
+            action="append",
+            dest="database_urls",
+            help="repeatable; sqlite:////DATA/DIR or postgres://…; default: the configured one",
+        )
+        imports.add_argument("--json", dest="json_path", help="also write the results here")
+        imports.add_argument("--worker", action="store_true", help="(internal) measure this DB")
+        imports.add_argument(
+            "--measure", choices=["import", "bulk_create"], help="(internal) one timed run"
+        )
+        imports.add_argument("--file", help="(internal) the generated file of --measure")
+
     def handle(self, *args, benchmark, **options):
         bench = _bench_package()
         if benchmark == "search":
@@ -118,6 +138,8 @@ class Command(BaseCommand):
             self._checks(bench, **options)
         elif benchmark == "aging":
             self._aging(bench, **options)
+        elif benchmark == "import":
+            self._import(bench, **options)
 
     def _checks(
         self,
@@ -205,3 +227,24 @@ class Command(BaseCommand):
         if json_path:
             with open(json_path, "w", encoding="utf-8") as out:
                 json.dump(reports, out, ensure_ascii=False, indent=2)
+
+    def _import(
+        self, bench, customers, seed, rows, database_urls, json_path, worker, measure, file, **_
+    ):
+        if min(customers, rows) < 1:
+            raise CommandError("--customers and --rows must be at least 1.")
+        if measure:
+            self.stdout.write(json.dumps(bench.imports.measure(measure, file), default=str))
+            return
+        if worker:
+            report = bench.imports.worker(customers, seed, rows)
+            self.stdout.write(json.dumps(report, ensure_ascii=False, default=str))
+            return
+        urls = database_urls or [bench.datasets.current_target_url()]
+        try:
+            reports = bench.imports.run(self.stdout, customers, seed, urls, rows)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        if json_path:
+            with open(json_path, "w", encoding="utf-8") as out:
+                json.dump(reports, out, ensure_ascii=False, indent=2, default=str)
