@@ -6,9 +6,10 @@ the form, so the next person sees who loosened what and when.
 """
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,12 +24,13 @@ from creditfile.receivables.services.checks import control_for
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("receivables.view_creditcontrol", raise_exception=True)
 @sudo.require_recent_password(gettext_lazy("修改信用检查设置"))
 def credit_control(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("receivables.view_creditcontrol"):
-        raise PermissionDenied
     companies = list(Company.objects.all())
-    company_pk = request.GET.get("company")
+    company_pk = request.GET.get("company", "")
+    if company_pk and not company_pk.isdigit():
+        raise Http404
     company = get_object_or_404(Company, pk=company_pk) if company_pk else Company.default()
     control = control_for(company)
     may_change = request.user.has_perm(

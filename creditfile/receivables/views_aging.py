@@ -144,7 +144,10 @@ def aging_export(request: HttpRequest) -> HttpResponse:
 @require_POST
 def aging_buckets(request: HttpRequest) -> HttpResponse:
     """Change the company's buckets from the report page (credit manager, administrator)."""
-    company = Company.objects.filter(pk=request.POST.get("company")).first() or Company.default()
+    company_pk = request.POST.get("company", "")
+    company = (
+        Company.objects.filter(pk=company_pk).first() if company_pk.isdigit() else None
+    ) or Company.default()
     try:
         buckets = aging.set_buckets(company, request.POST.get("aging_buckets", ""), request.user)
     except aging.AgingError as exc:

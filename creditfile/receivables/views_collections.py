@@ -230,7 +230,9 @@ def _open_case_for_change(request: HttpRequest, pk: int) -> CollectionCase:
 def case_open(request: HttpRequest, customer_pk: int) -> HttpResponse:
     _require(request, "add_collectioncase")
     customer = get_customer_for(request.user, customer_pk)
-    company = Company.objects.filter(pk=request.POST.get("company")).first() or Company.default()
+    company = (
+        Company.objects.filter(pk=_id(request.POST.get("company"))).first() or Company.default()
+    )
     case, created = collections.open_case(customer, company, request.user)
     if created:
         messages.success(request, _("已立案。"))
@@ -331,7 +333,10 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_for(request, pk, "assign_collectioncase")
     from creditfile.core.models import User
 
-    owner = get_object_or_404(User, pk=request.POST.get("owner"), is_active=True)
+    owner = get_object_or_404(User, pk=_id(request.POST.get("owner")), is_active=True)
+    if not visible_customers(owner).filter(pk=case.customer_id).exists():
+        messages.error(request, _("%(user)s 无权查看该客户，不能指派给其跟进。") % {"user": owner})
+        return _back(case)
     try:
         collections.assign_case(case, owner)
     except CollectionError as exc:
@@ -346,7 +351,7 @@ def letter_generate(request: HttpRequest, pk: int) -> HttpResponse:
     """A letter outside a run, e.g. after a broken promise; it lists every overdue invoice."""
     case = _open_case_for_change(request, pk)
     _require(request, "add_dunningletter")
-    template = get_object_or_404(DunningTemplate, pk=request.POST.get("template"))
+    template = get_object_or_404(DunningTemplate, pk=_id(request.POST.get("template")))
     try:
         letter = dunning.generate_letter(case, template, request.user)
     except CollectionError as exc:
@@ -437,8 +442,12 @@ def run_list(request: HttpRequest) -> HttpResponse:
     companies = Company.objects.filter(is_active=True)
     if request.method == "POST":
         _require(request, "run_dunning")
-        company = get_object_or_404(companies, pk=request.POST.get("company"))
-        run = dunning.propose_run(company, timezone.localdate(), request.user)
+        company = get_object_or_404(companies, pk=_id(request.POST.get("company")))
+        try:
+            run = dunning.propose_run(company, timezone.localdate(), request.user)
+        except CollectionError as exc:
+            messages.error(request, exc.message)
+            return redirect("receivables:runs")
         return redirect("receivables:run", pk=run.pk)
     runs = DunningRun.objects.select_related("company", "created_by", "confirmed_by")[:50]
     return render(
@@ -453,6 +462,11 @@ def run_list(request: HttpRequest) -> HttpResponse:
             ],
         },
     )
+
+
+def _id(value) -> int | None:
+    """A posted id, or None for anything that is not one (then: not found, never a 500)."""
+    return int(value) if value and str(value).isdigit() else None
 
 
 def _run_for(request: HttpRequest, pk: int) -> DunningRun:
@@ -514,7 +528,7 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_for(request, pk)
     _require(request, "run_dunning")
     try:
-        dunning.cancel_run(run)
+        dunning.cancel_run(run, request.user)
     except CollectionError as exc:
         messages.error(request, exc.message)
     return redirect("receivables:runs")

@@ -61,12 +61,11 @@ class CheckResult:
     overdue_amount: Decimal = ZERO
     oldest_overdue_days: int = 0
 
+    counted: Decimal = ZERO  # what uses up the limit under the company's settings
+
     @property
     def utilisation_percent(self) -> Decimal | None:
-        if not self.limit:
-            return None
-        used = self.open_receivables + self.open_orders
-        return (used * 100 / self.limit).quantize(Decimal("0.1"))
+        return utilisation(self.counted, self.limit)
 
 
 def control_for(company: Company | int) -> CreditControl:
@@ -89,6 +88,26 @@ def counted_exposure(exposure, control: CreditControl, overdue_total: Decimal) -
     else:
         counted += overdue_total
     return counted
+
+
+def all_counted(row, on_date, overdue_amount: Decimal | None = None) -> Decimal:
+    """What one company's exposure row counts under that company's own settings; its
+    overdue is read only where the company counts overdue invoices alone."""
+    control = control_for(row.company_id)
+    if overdue_amount is None:
+        overdue_amount = (
+            exposures.overdue(row.customer_id, row.company_id, on_date).amount
+            if control.receivables_counted == ReceivablesCounted.OVERDUE_ONLY
+            else ZERO
+        )
+    return counted_exposure(row, control, overdue_amount)
+
+
+def utilisation(counted: Decimal, limit: Decimal) -> Decimal | None:
+    """Counted exposure as a share of the limit, as the check and the customer file show it."""
+    if not limit:
+        return None
+    return (counted * 100 / limit).quantize(Decimal("0.1"))
 
 
 def reasons_against(
@@ -155,11 +174,7 @@ def reasons_against(
         group_limit = available_limit(group, on_date)
         used = sum(
             (
-                counted_exposure(
-                    row,
-                    control_for(row.company_id),
-                    ZERO if row.pk != exposure.pk else all_overdue.amount,
-                )
+                all_counted(row, on_date, all_overdue.amount if row.pk == exposure.pk else None)
                 for row in all_rows
             ),
             ZERO,
@@ -296,6 +311,7 @@ def _decide(order, exposure, rows, point, on_date, currency, rate, amount, base)
         open_orders=exposure.open_orders,
         overdue_amount=overdue.amount,
         oldest_overdue_days=overdue.days(on_date),
+        counted=counted_exposure(exposure, control, overdue.amount),
     )
 
 

@@ -171,14 +171,22 @@ def customer_steps(company, as_of: datetime.date, customers) -> list[CustomerSte
 
 @transaction.atomic
 def propose_run(company, as_of: datetime.date, user) -> DunningRun:
-    """A new run over the overdue invoices of the customers `user` may see; an earlier
-    run of the company still waiting for confirmation is cancelled (it would propose the
-    same levels a second time)."""
+    """A new run over the overdue invoices of the customers `user` may see. The user's
+    own earlier run still waiting for confirmation is cancelled (it would propose the same
+    levels a second time); someone else's waiting run is theirs to confirm or cancel, and
+    another user's customers may be in it, so a new run waits for it."""
     from creditfile.customers.services.visibility import visible_customers
 
-    DunningRun.objects.filter(company=company, status=RunStatus.PROPOSED).update(
-        status=RunStatus.CANCELLED
+    waiting = DunningRun.objects.select_for_update().filter(
+        company=company, status=RunStatus.PROPOSED
     )
+    other = waiting.exclude(created_by=user).select_related("created_by").first()
+    if other is not None:
+        raise CollectionError(
+            _("%(user)s 发起的催款批次尚待确认，请其确认或取消后再发起。")
+            % {"user": other.created_by}
+        )
+    waiting.update(status=RunStatus.CANCELLED)
     run = DunningRun.objects.create(company=company, as_of=as_of, created_by=user)
     for step in customer_steps(company, as_of, visible_customers(user)):
         proposal = DunningProposal.objects.create(
@@ -214,6 +222,7 @@ def confirm_run(run: DunningRun, user, selected_ids) -> RunResult:
     selected = {int(pk) for pk in selected_ids}
     with transaction.atomic():
         run = DunningRun.objects.select_for_update().get(pk=run.pk)
+        _only_its_creator(run, user)
         if run.status != RunStatus.PROPOSED:
             raise CollectionError(
                 _("该批次%(status)s，不能再确认。") % {"status": run.get_status_display()}
@@ -234,9 +243,18 @@ def confirm_run(run: DunningRun, user, selected_ids) -> RunResult:
     return result
 
 
-def cancel_run(run: DunningRun) -> None:
+def _only_its_creator(run: DunningRun, user) -> None:
+    """A run holds the customers its creator may see; only they confirm or cancel it."""
+    if run.created_by_id != user.pk:
+        raise CollectionError(
+            _("只有发起人 %(user)s 可以确认或取消该批次。") % {"user": run.created_by}
+        )
+
+
+def cancel_run(run: DunningRun, user) -> None:
     with transaction.atomic():
         run = DunningRun.objects.select_for_update().get(pk=run.pk)
+        _only_its_creator(run, user)
         if run.status != RunStatus.PROPOSED:
             raise CollectionError(_("只有待确认的批次可以取消。"))
         run.status = RunStatus.CANCELLED

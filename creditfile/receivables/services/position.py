@@ -17,7 +17,7 @@ from creditfile.credit.models import CreditLine
 from creditfile.credit.services.lines import available_limit, credit_line_for
 from creditfile.receivables.models import Exposure, Invoice
 from creditfile.receivables.services import exposure as exposures
-from creditfile.receivables.services.checks import control_for, counted_exposure
+from creditfile.receivables.services.checks import control_for, counted_exposure, utilisation
 from creditfile.receivables.services.habits import Habit, payment_habit
 
 
@@ -39,9 +39,7 @@ class Position:
 
     @property
     def utilisation_percent(self) -> Decimal | None:
-        if not self.limit:
-            return None
-        return (self.counted * 100 / self.limit).quantize(Decimal("0.1"))
+        return utilisation(self.counted, self.limit)
 
     @property
     def oldest_overdue_days(self) -> int:

@@ -159,3 +159,10 @@ def test_an_unknown_step_names_the_field(customer):
     with pytest.raises(LedgerError) as refused:
         check_credit(customer, "1000", "SO-1", point="shipping", on_date=TODAY)
     assert refused.value.field == "point"
+
+
+def test_utilisation_is_what_counts_under_the_companys_settings(customer):
+    control(E, receivables_counted="overdue_only")
+    post_invoice(customer, "INV-1", TODAY, "50000")  # not due: does not count
+    result = check_credit(customer, "20000", "SO-1", on_date=TODAY)
+    assert result.released and result.utilisation_percent == Decimal("20.0")

@@ -216,3 +216,22 @@ def test_a_template_must_list_the_invoices_and_name_only_known_variables(db):
     )
     for subject, body in dunning_letters.DEFAULT_TEMPLATES.values():
         dunning_letters.validate_template(subject, body)
+
+
+def test_a_run_is_its_creators_to_confirm_or_cancel(org, customer):
+    run = dunning.propose_run(Company.default(), TODAY, org.carl)
+    # cathy sees the same customers, but the run is carl's: she may neither send nor drop it
+    with pytest.raises(CollectionError):
+        dunning.confirm_run(run, org.cathy, [p.pk for p in run.proposals.all()])
+    with pytest.raises(CollectionError):
+        dunning.cancel_run(run, org.cathy)
+    with pytest.raises(CollectionError):  # nor start another over it
+        dunning.propose_run(Company.default(), TODAY, org.cathy)
+    run.refresh_from_db()
+    assert run.status == RunStatus.PROPOSED and not DunningLetter.objects.exists()
+
+    again = dunning.propose_run(Company.default(), TODAY, org.carl)  # carl's own: replaced
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED and again.status == RunStatus.PROPOSED
+    dunning.cancel_run(again, org.carl)
+    assert dunning.propose_run(Company.default(), TODAY, org.cathy).created_by == org.cathy

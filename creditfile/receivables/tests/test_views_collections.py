@@ -160,3 +160,26 @@ def test_the_customer_file_shows_the_collection_history(client, org, case):
 def test_the_receivables_hub_links_to_collections(client, org):
     client.force_login(org.alice)
     assert reverse("receivables:cases") in client.get(reverse("receivables:home")).content.decode()
+
+
+def test_a_case_goes_only_to_someone_who_may_see_the_customer(client, org, case):
+    client.force_login(org.carl)
+    url = reverse("receivables:case_assign", args=[case.pk])
+    client.post(url, {"owner": org.walt.pk})  # another region's rep: the case would vanish
+    case.refresh_from_db()
+    assert case.owner != org.walt
+    client.post(url, {"owner": org.mary.pk})  # the department manager sees it
+    case.refresh_from_db()
+    assert case.owner == org.mary
+    assert client.post(url, {"owner": "bob"}).status_code == 404  # not an id: not found
+
+
+def test_ids_that_are_not_numbers_are_not_found_not_errors(sudo_client, org, case):
+    sudo_client.force_login(org.cathy)
+    assert sudo_client.get(reverse("receivables:settings") + "?company=abc").status_code == 404
+    letter = reverse("receivables:case_letter", args=[case.pk])
+    assert sudo_client.post(letter, {"template": "x"}).status_code == 404
+    runs = reverse("receivables:runs")
+    assert sudo_client.post(runs, {"company": "1; drop"}).status_code == 404
+    aging = sudo_client.post(reverse("receivables:aging_buckets"), {"company": "abc"})
+    assert aging.status_code == 302  # the default company's buckets, as without a company
