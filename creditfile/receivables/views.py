@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from creditfile.core import sudo
 from creditfile.customers.services.visibility import visible_customers
-from creditfile.receivables import import_views, views_aging, views_writeoffs
+from creditfile.receivables import import_views, views_aging, views_dunning_policy, views_writeoffs
 from creditfile.receivables.choices import OrderStatus
 from creditfile.receivables.customer_views import customer_receivables
 from creditfile.receivables.hub_views import receivables_home
@@ -125,6 +125,7 @@ urlpatterns = [
     path("blocked/", blocked_orders, name="blocked"),
     path("customers/<int:customer_pk>/", customer_receivables, name="customer"),
     path("settings/", credit_control, name="settings"),
+    path("dunning-policy/", views_dunning_policy.dunning_policy, name="dunning_policy"),
     path("orders/<int:pk>/release/", order_release, name="order_release"),
     path("orders/<int:pk>/reject/", order_reject, name="order_reject"),
     path("orders/<int:pk>/recheck/", order_recheck, name="order_recheck"),

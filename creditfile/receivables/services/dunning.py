@@ -106,6 +106,86 @@ def validate_levels(levels: list[DunningLevel]) -> None:
             )
 
 
+@dataclass
+class LevelRow:
+    """One step of the ladder as the policy screen submits it (no level number: a step's
+    number is its place in days-overdue order)."""
+
+    name: str
+    days_overdue: int
+    channel: str
+    template: DunningTemplate | None
+    pay_within_days: int
+
+
+@transaction.atomic
+def replace_levels(policy: DunningPolicy, rows: list[LevelRow]) -> list[DunningLevel]:
+    """Make the policy's ladder exactly `rows`, numbered 1, 2, 3… in days-overdue order.
+
+    Steps are kept by number, not by row: invoices remember the numbers they were given
+    (DunningNotice), so "step 2" stays step 2 whatever it is now called or how many days
+    it now waits, and the change log shows step 2's days going from 15 to 20. Refused
+    while a run of the company awaits confirmation (its proposals name today's steps), and
+    a step that past runs used cannot be dropped — a shorter ladder must leave them.
+    """
+    DunningPolicy.objects.select_for_update().filter(pk=policy.pk).first()
+    if not rows:
+        raise CollectionError(_("催收政策至少须有一级。"), "levels")
+    if DunningRun.objects.filter(company_id=policy.company_id, status=RunStatus.PROPOSED).exists():
+        raise CollectionError(_("有待确认的催收批次，请先确认或取消后再修改催收级别。"), "levels")
+    ordered = sorted(rows, key=lambda row: row.days_overdue)
+    wanted = [
+        DunningLevel(
+            policy=policy,
+            level=number,
+            name=row.name,
+            days_overdue=row.days_overdue,
+            channel=row.channel,
+            template=row.template,
+            pay_within_days=row.pay_within_days,
+        )
+        for number, row in enumerate(ordered, 1)
+    ]
+    for earlier, later in zip(wanted, wanted[1:], strict=False):
+        if earlier.days_overdue == later.days_overdue:
+            raise CollectionError(
+                _("两级的逾期天数相同（%(days)s天），每级须多于上一级。")
+                % {"days": later.days_overdue},
+                "days_overdue",
+            )
+    validate_levels(wanted)
+    existing = {level.level: level for level in policy.levels.select_for_update()}
+    dropped = [level for number, level in existing.items() if number > len(wanted)]
+    for level in dropped:
+        if DunningProposal.objects.filter(level=level).exists():
+            raise CollectionError(
+                _("第%(level)s级“%(name)s”已在催收批次中使用，不能删除。")
+                % {"level": level.level, "name": level.name},
+                "levels",
+            )
+        level.delete()
+    kept = [(existing[w.level], w) for w in wanted if w.level in existing]
+    # Both ladders rise in days, so moving the steps that wait longer from the top down,
+    # then those that wait less from the bottom up, never meets the unique (policy, days).
+    rising = sorted(
+        (pair for pair in kept if pair[1].days_overdue > pair[0].days_overdue),
+        key=lambda pair: -pair[0].level,
+    )
+    falling = sorted(
+        (pair for pair in kept if pair[1].days_overdue <= pair[0].days_overdue),
+        key=lambda pair: pair[0].level,
+    )
+    for current, target in rising + falling:
+        for name in ("name", "days_overdue", "channel", "template", "pay_within_days"):
+            setattr(current, name, getattr(target, name))
+        current.save()
+    for target in wanted:
+        if target.level not in existing:
+            target.save()
+    DunningPolicy.objects.filter(pk=policy.pk).update(updated_at=timezone.now())
+    return list(policy.levels.order_by("level"))
+
+
 # --- Proposing -------------------------------------------------------------------------------
 
 
