@@ -4,6 +4,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from creditfile.env import env_bool, env_int, env_list, env_str
 
@@ -60,9 +61,30 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "creditfile.core.middleware.RequestContextMiddleware",
+    "creditfile.core.session_rules.SessionTimeoutMiddleware",
     "creditfile.core.middleware.LoginRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "creditfile.core.middleware.NoStoreMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline
+# script, no eval: templates use data- attributes handled by creditfile/app.js); inline
+# style attributes are allowed, they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "creditfile.urls"
 WSGI_APPLICATION = "creditfile.wsgi.application"
@@ -174,12 +196,29 @@ ATTACHMENT_MAX_BYTES = env_int("CREDITFILE_ATTACHMENT_MAX_MB", 20) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-SESSION_COOKIE_AGE = env_int("CREDITFILE_SESSION_HOURS", 10) * 3600
+# Sessions carry their user (core/sessions.py) so deactivating a user ends them all;
+# core/session_rules.py ends a session after the idle or the absolute time.
+SESSION_ENGINE = "creditfile.core.sessions"
+SESSION_ABSOLUTE_SECONDS = env_int("CREDITFILE_SESSION_HOURS", 10) * 3600
+SESSION_IDLE_SECONDS = env_int("CREDITFILE_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
-SESSION_COOKIE_SECURE = env_bool("CREDITFILE_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Production behind HTTPS (docs/operations.md): CREDITFILE_HTTPS=true turns on the
+# redirect to https, HSTS and secure cookies — what `check --deploy` asks for. Behind a
+# TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients), also
+# set CREDITFILE_TRUST_PROXY_PROTO=true.
+HTTPS = env_bool("CREDITFILE_HTTPS", False)
+SESSION_COOKIE_SECURE = env_bool("CREDITFILE_SECURE_COOKIES", HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = HTTPS and env_bool("CREDITFILE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("CREDITFILE_HSTS_SECONDS", 31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if env_bool("CREDITFILE_TRUST_PROXY_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 STALE_AFTER_DAYS = env_int("CREDITFILE_STALE_AFTER_DAYS", 30)
 # Letterhead of printed cards, reports and letters.

@@ -14,3 +14,6 @@ class CoreConfig(AppConfig):
 
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="core_sync_roles")
         history.connect_signals()
+        from creditfile.core import session_rules
+
+        session_rules.connect_signals()

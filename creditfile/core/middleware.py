@@ -58,3 +58,17 @@ class ChosenLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", chosen)
         return response
+
+
+class NoStoreMiddleware:
+    """Every page and download is a company secret: no browser or proxy keeps a copy
+    (`Cache-Control: no-store`). Static files keep their own caching."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith("/static/"):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -43,5 +43,15 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15000)
+    # The pages run under a strict Content-Security-Policy: anything it blocks (an inline
+    # script or handler, eval, a foreign source) is a broken feature, so it fails the test.
+    blocked = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert blocked == [], blocked

@@ -1,6 +1,7 @@
 from creditfile.core.models.base import ProvenanceModel, TimestampedModel
 from creditfile.core.models.changes import ObjectChange
 from creditfile.core.models.organisation import ApiToken, Company, Department, User
+from creditfile.core.models.sessions import UserSession
 
 __all__ = [
     "ApiToken",
@@ -10,4 +11,5 @@ __all__ = [
     "ProvenanceModel",
     "TimestampedModel",
     "User",
+    "UserSession",
 ]
