@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "creditfile.customers",
     "creditfile.credit",
     "creditfile.receivables",
+    "creditfile.access",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,70 @@
+"""The audit writer: events are numbered, chained and cannot be changed through the ORM."""
+
+import threading
+
+import pytest
+
+from creditfile.access.models import AuditChainHead, AuditEvent
+from creditfile.access.models.audit import GENESIS_HASH
+from creditfile.access.services import audit
+
+
+def test_it_chains_each_event_to_the_one_before(org):
+    first = audit.record(audit.Action.LOGIN, user=org.alice)
+    second = audit.record(audit.Action.VIEW, user=org.alice, purpose="年审")
+    assert second.id == first.id + 1
+    assert second.prev_hash == first.hash
+    stored = AuditEvent.objects.get(pk=second.pk)
+    assert audit.event_hash(stored) == stored.hash
+    head = AuditChainHead.objects.get()
+    assert (head.last_id, head.last_hash) == (second.id, second.hash)
+
+
+def test_it_changes_the_hash_when_any_content_changes(org):
+    event = audit.record(audit.Action.VIEW, user=org.alice, detail={"tab": "basic"})
+    stored = AuditEvent.objects.get(pk=event.pk)
+    stored.detail = {"tab": "keypersons"}
+    assert audit.event_hash(stored) != event.hash
+
+
+def test_it_refuses_to_update_or_delete_through_the_orm(org):
+    event = audit.record(audit.Action.LOGIN, user=org.alice)
+    stored = AuditEvent.objects.get(pk=event.pk)
+    with pytest.raises(TypeError):
+        stored.save()
+    with pytest.raises(TypeError):
+        stored.delete()
+
+
+def test_it_starts_from_the_genesis_hash(db):
+    AuditChainHead.objects.all().delete()
+    event = audit.record(audit.Action.SYSTEM, username="system")
+    assert event.prev_hash == GENESIS_HASH
+    assert event.id == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_one_chain_when_writers_race(org):
+    errors = []
+
+    def write(n):
+        from django.db import connections
+
+        try:
+            for _ in range(5):
+                audit.record(audit.Action.VIEW, username=f"w{n}")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    events = list(AuditEvent.objects.order_by("id"))
+    assert [e.id for e in events] == list(range(events[0].id, events[0].id + 40))
+    for before, after in zip(events, events[1:], strict=False):
+        assert after.prev_hash == before.hash
