@@ -67,13 +67,16 @@ def tracked_fields(model):
 
 def display_value(instance, field) -> str:
     """A value as a person reads it: choice labels, related names, plain dates."""
+    return display_raw(field, getattr(instance, field.attname))
+
+
+def display_raw(field, value) -> str:
+    """display_value for a value of `field` held outside an instance (an id for a foreign key)."""
     if isinstance(field, models.ForeignKey):
-        related_id = getattr(instance, field.attname)
-        if related_id is None:
+        if value is None:
             return ""
-        related = field.related_model._default_manager.filter(pk=related_id).first()
-        return str(related) if related is not None else str(related_id)
-    value = getattr(instance, field.attname)
+        related = field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else str(value)
     if value is None:
         return ""
     if field.choices:
@@ -81,7 +84,7 @@ def display_value(instance, field) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(field, models.FileField):
-        return value.name or ""
+        return getattr(value, "name", value) or ""
     return str(value)
 
 
@@ -109,6 +112,68 @@ def _record(instance, action, rows):
         root_id=root.pk,
     )
     ObjectChange.objects.bulk_create([ObjectChange(**common, **row) for row in rows])
+
+
+def record_updates(instances, values: dict) -> int:
+    """Log a QuerySet.update() (which sends no signals) as saving each instance would have.
+
+    `instances` hold their values from before the update, `values` what the update set
+    (field name → value or model instance). One INSERT for all the rows, and each related
+    name looked up once, so moving hundreds of records keeps every timeline right without
+    a save per record. Returns how many change rows were written.
+    """
+    from creditfile.core.models import ObjectChange
+
+    actor = current_actor()
+    shown: dict = {}
+
+    def show(field, raw):
+        key = (field, raw)
+        if key not in shown:
+            shown[key] = display_raw(field, raw)
+        return shown[key]
+
+    now = timezone.now()
+    rows = []
+    for instance in instances:
+        model = type(instance)
+        if not is_tracked(model):
+            continue
+        root = history_root(instance)
+        if root is None:
+            continue
+        tracked = {f.name: f for f in tracked_fields(model)}
+        common = dict(
+            time=now,
+            user=actor.user if getattr(actor.user, "pk", None) else None,
+            actor=actor.label,
+            request_id=actor.request_id,
+            action=ObjectChange.Action.UPDATE,
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=instance.pk,
+            object_repr=str(instance)[:200],
+            root_type=ContentType.objects.get_for_model(type(root)),
+            root_id=root.pk,
+        )
+        for name, value in values.items():
+            field = tracked.get(name)
+            if field is None:
+                continue
+            new = getattr(value, "pk", value) if isinstance(field, models.ForeignKey) else value
+            old = getattr(instance, field.attname)
+            if old == new:
+                continue
+            rows.append(
+                ObjectChange(
+                    **common,
+                    field=field.name,
+                    field_label=str(field.verbose_name),
+                    old_value=show(field, old),
+                    new_value=show(field, new),
+                )
+            )
+    ObjectChange.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
 
 
 def _pre_save(sender, instance, raw=False, **kwargs):

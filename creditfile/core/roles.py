@@ -249,6 +249,18 @@ _COLLECTIONS = {
     AUDITOR: _VIEW_COLLECTIONS,
     ADMINISTRATOR: _VIEW_COLLECTIONS,
 }
+# Handover when an employee leaves: department managers for their own departments,
+# the marketing director and the administrator for everyone; the auditor reads the records.
+_HANDOVER = ["core.hand_over", "core.view_handoverrecord", "core.view_handoverlettertemplate"]
+_HANDOVER_LETTER = _perms(["add", "change"], ["handoverlettertemplate"], app="core")
+_HANDOVERS = {
+    DEPT_MANAGER: _HANDOVER,
+    MARKETING_DIRECTOR: _HANDOVER + _HANDOVER_LETTER,
+    ADMINISTRATOR: _HANDOVER + _HANDOVER_LETTER,
+    AUDITOR: ["core.view_handoverrecord"],
+}
+for _role, _extra in _HANDOVERS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _extra
 for _role, _extra in _RECEIVABLES.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _extra
 for _role, _extra in _COLLECTIONS.items():

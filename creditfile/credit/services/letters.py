@@ -169,14 +169,19 @@ def _scan(text: str):
         yield "text", text[position:]
 
 
-def validate_template_text(text: str) -> list[str]:
-    """The placeholders `text` uses; ValidationError naming each unknown one or stray brace."""
+def validate_template_text(text: str, placeholders=None) -> list[str]:
+    """The placeholders `text` uses; ValidationError naming each unknown one or stray brace.
+
+    `placeholders` is the set of names another letter (the handover notice) allows;
+    by default those of the reply letter.
+    """
+    placeholders = PLACEHOLDERS if placeholders is None else placeholders
     used: list[str] = []
     unknown: list[str] = []
     stray = False
     for kind, value in _scan(text):
         if kind == "placeholder":
-            if value in PLACEHOLDERS:
+            if value in placeholders:
                 used.append(value)
             elif value not in unknown:
                 unknown.append(value)
@@ -190,7 +195,7 @@ def validate_template_text(text: str) -> list[str]:
                 code="unknown_placeholder",
                 params={
                     "names": "、".join("{" + name + "}" for name in unknown),
-                    "known": " ".join("{" + name + "}" for name in PLACEHOLDERS),
+                    "known": " ".join("{" + name + "}" for name in placeholders),
                 },
             )
         )
@@ -206,13 +211,13 @@ def validate_template_text(text: str) -> list[str]:
     return used
 
 
-def substitute(text: str, values: dict[str, str]) -> str:
+def substitute(text: str, values: dict[str, str], placeholders=None) -> str:
     """Replace the placeholders of `text` in one pass; unknown names are an error.
 
     A line that held only placeholders which came out empty (a company without a
     落款, say) is dropped, so the letter has no gap where it was.
     """
-    validate_template_text(text)
+    validate_template_text(text, placeholders)
     lines = []
     for line in (text or "").replace("\r\n", "\n").split("\n"):
         pieces = list(_scan(line))
@@ -581,15 +586,26 @@ def letter_footer(company) -> str:
 @in_letter_language
 def letter_pdf(letter: ReplyLetter) -> bytes:
     """A4 on the selling company's letterhead, the Chinese font embedded (core/pdf.py)."""
+    return compose_pdf(
+        letter.application.company,
+        letter.subject,
+        letter.body,
+        title=_("回复函"),
+        reference=letter.application.number,
+    )
+
+
+@in_letter_language
+def compose_pdf(company, subject: str, body_text: str, *, title, reference: str = "") -> bytes:
+    """Any plain letter (subject and body text) on `company`'s letterhead, as PDF."""
     from reportlab.platypus import Spacer
 
     from creditfile.core import pdf
 
-    company = letter.application.company
     styles = letter_styles()
     body, para, right, size = styles.body, styles.para, styles.right, styles.size
-    story = letter_opening(company, letter.subject, styles)
-    for kind, line in letter_blocks(letter.body):
+    story = letter_opening(company, subject, styles)
+    for kind, line in letter_blocks(body_text):
         if kind == "blank":
             story.append(Spacer(1, size * 0.6))
         elif kind == "para":
@@ -602,8 +618,8 @@ def letter_pdf(letter: ReplyLetter) -> bytes:
             story.append(pdf.text(line, body))
     return pdf.build_pdf(
         story,
-        title=_("回复函"),
-        reference=letter.application.number,
+        title=title,
+        reference=reference,
         letterhead=company.name,
         footer=letter_footer(company),
     )
@@ -685,17 +701,22 @@ _AFTER_PBDR = (
 @in_letter_language
 def letter_docx(letter: ReplyLetter) -> bytes:
     """The same letter as an editable Word file: A4, letterhead in the page header, 宋体."""
+    return compose_docx(letter.application.company, letter.subject, letter.body)
+
+
+@in_letter_language
+def compose_docx(company, subject: str, body_text: str) -> bytes:
+    """Any plain letter (subject and body text) on `company`'s letterhead, as Word."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt, RGBColor
 
-    company = letter.application.company
     document = Document()
     use_chinese_fonts(document)
     props = document.core_properties
-    props.title = letter.subject
+    props.title = subject
     props.author = company.name
     props.language = "zh-CN"
 
@@ -746,9 +767,9 @@ def letter_docx(letter: ReplyLetter) -> bytes:
     borders.append(bottom)
     last._p.get_or_add_pPr().insert_element_before(borders, *_AFTER_PBDR)
 
-    add(document, letter.subject, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, pt=16)
+    add(document, subject, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, pt=16)
     add(document, "")
-    for kind, line in letter_blocks(letter.body):
+    for kind, line in letter_blocks(body_text):
         if kind == "blank":
             add(document, "")
         elif kind in ("para", "indent"):
