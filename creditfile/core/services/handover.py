@@ -226,5 +226,22 @@ def grouped_items(record: HandoverRecord) -> list[ItemGroup]:
         group = groups.setdefault(
             item.kind, ItemGroup(item.kind, labels.get(item.kind, item.kind), [])
         )
+        item.customer_id = None
         group.items.append(item)
+    for group in groups.values():
+        _attach_customers(group)
     return sorted(groups.values(), key=lambda g: order.get(g.kind, len(order)))
+
+
+def _attach_customers(group: ItemGroup) -> None:
+    """Set each item's customer_id (for a link to the file) where its kind has a customer."""
+    from creditfile.core.handover import kind
+
+    entry = kind(group.kind)
+    if entry is None or entry.customer is None:
+        return
+    path = f"{entry.customer}_id" if entry.customer else "pk"
+    ids = [item.object_id for item in group.items]
+    customers = dict(entry.model_class._default_manager.filter(pk__in=ids).values_list("pk", path))
+    for item in group.items:
+        item.customer_id = customers.get(item.object_id)
