@@ -12,6 +12,7 @@ creditfile bench aging                      aging summary vs DuckDB (see docs/pe
 creditfile daily [--today YYYY-MM-DD]        daily job: lines, reviews, sanctions, collections
 creditfile import-worker                    runs queued ERP file imports (production; `up` has one)
 creditfile annual-reviews --year Y --user U  year-end batch of annual review reports
+creditfile handover --from U --to U --reason T [--no-deactivate]  departing employee's handover
 creditfile <any Django management command>  e.g. migrate, createsuperuser, shell
 """
 

@@ -258,3 +258,30 @@ def test_it_previews_counts_without_moving(org, book):
         "collection_case": 1,
     }
     assert reload(book["customers"][0]).owner == org.alice
+
+
+def test_it_hands_over_from_the_command_line(org, book):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("handover", "--from", "alice", "--to", "bob", "--reason", "批量离职", stdout=out)
+
+    record = HandoverRecord.objects.get()
+    assert record.handed_over_by is None and record.reason == "批量离职"
+    assert record.deactivated and not reload(org.alice).is_active
+    assert reload(book["customers"][0]).owner == org.bob
+    assert "完成" in out.getvalue()
+    change = ObjectChange.objects.filter(field="owner").first()
+    assert change.actor == "handover"
+
+
+def test_it_reports_a_refusal_on_the_command_line(org, book):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="不是销售代表或部门经理"):
+        call_command("handover", "--from", "alice", "--to", "carl", "--reason", "离职")
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("handover", "--from", "nobody", "--to", "bob", "--reason", "离职")
+    assert reload(org.alice).is_active
