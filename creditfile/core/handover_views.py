@@ -42,6 +42,7 @@ class HandoverForm(forms.Form):
 
     def __init__(self, by, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.by = by
         people = handover.people_in_reach(by)
         self.fields["departing"].queryset = people
         self.fields["successor"].queryset = people.filter(is_active=True)
@@ -54,7 +55,11 @@ class HandoverForm(forms.Form):
         if departing and successor:
             try:
                 self.pending = handover.check(
-                    departing, successor, data.get("reason", ""), data.get("deactivate", False)
+                    departing,
+                    successor,
+                    data.get("reason", ""),
+                    data.get("deactivate", False),
+                    by=self.by,
                 )
             except handover.HandoverError as refused:
                 self.add_error(

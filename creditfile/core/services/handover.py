@@ -89,7 +89,11 @@ def pending(departing) -> list[Pending]:
     return out
 
 
-def _check(departing, successor, reason: str, moving: list[Pending], deactivate: bool) -> None:
+def _check(
+    departing, successor, reason: str, moving: list[Pending], deactivate: bool, by=None
+) -> None:
+    if by is not None and by.pk == departing.pk:
+        raise HandoverError(_("不能办理本人的交接，请由上级或系统管理员办理。"), "departing")
     if successor is None:
         raise HandoverError(_("请选择接手人。"), "successor")
     if successor.pk == departing.pk:
@@ -111,10 +115,10 @@ def _check(departing, successor, reason: str, moving: list[Pending], deactivate:
         )
 
 
-def check(departing, successor, reason: str, deactivate: bool = True) -> list[Pending]:
+def check(departing, successor, reason: str, deactivate: bool = True, by=None) -> list[Pending]:
     """Raise HandoverError when the handover cannot be done; else what would move."""
     moving = pending(departing)
-    _check(departing, successor, (reason or "").strip(), moving, deactivate)
+    _check(departing, successor, (reason or "").strip(), moving, deactivate, by)
     return moving
 
 
@@ -161,7 +165,7 @@ def hand_over(departing, successor, *, by, reason: str, deactivate: bool = True)
             owned = entry.owned_by(departing).select_for_update(of=("self",))
             objects = list(owned)
             moving.append(Pending(entry, len(objects), objects))
-        _check(departing, successor, reason, moving, deactivate)
+        _check(departing, successor, reason, moving, deactivate, by)
 
         record = HandoverRecord.objects.create(
             departing=departing,

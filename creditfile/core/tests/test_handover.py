@@ -221,6 +221,14 @@ def test_it_refuses_a_successor_who_cannot_take_the_work(org, book, successor, f
     assert reload(book["customers"][0]).owner == org.alice
 
 
+def test_it_refuses_a_handover_of_oneself(org, book):
+    with pytest.raises(handover.HandoverError) as refused:
+        handover.hand_over(org.mary, org.alice, by=org.mary, reason="离职")
+
+    assert refused.value.field == "departing"
+    assert reload(org.mary).is_active
+
+
 def test_it_refuses_an_inactive_successor_and_an_empty_reason(org, book):
     User.objects.filter(pk=org.bob.pk).update(is_active=False)
     with pytest.raises(handover.HandoverError) as inactive:
