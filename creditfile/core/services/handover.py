@@ -40,6 +40,10 @@ class Pending:
     count: int
     first: list
 
+    @property
+    def names(self) -> list[str]:
+        return [str(self.entry.describe(obj)) for obj in self.first[:PREVIEW_NAMES]]
+
 
 # --- Who may hand over whom --------------------------------------------------------------------
 

@@ -293,3 +293,22 @@ def test_it_reports_a_refusal_on_the_command_line(org, book):
     with pytest.raises(CommandError, match="nobody"):
         call_command("handover", "--from", "nobody", "--to", "bob", "--reason", "离职")
     assert reload(org.alice).is_active
+
+
+def test_it_moves_many_customers_in_a_fixed_number_of_queries(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(departing, successor, count):
+        for number in range(count):
+            make_customer(f"{departing.username}客户{number}有限公司", owner=departing)
+        with CaptureQueriesContext(connection) as captured:
+            handover.hand_over(departing, successor, by=org.adam, reason="离职")
+        return len(captured)
+
+    few = queries_for(org.alice, org.bob, 2)
+    many = queries_for(org.walt, org.wendy, 40)
+
+    assert many == few
+    assert Customer.objects.filter(owner=org.wendy).count() == 40
+    assert ObjectChange.objects.filter(field="owner", new_value="Wendy").count() == 40
