@@ -19,8 +19,8 @@ from creditfile.credit.services import workflow
 from creditfile.customers.models import Customer, Region, Route
 from creditfile.customers.services.timeline import timeline
 from creditfile.customers.testing import make_customer
-from creditfile.receivables.choices import CaseOutcome, CaseStatus
-from creditfile.receivables.models import CollectionCase
+from creditfile.receivables.choices import CaseOutcome, CaseStatus, RunStatus
+from creditfile.receivables.models import CollectionCase, DunningRun
 
 
 @pytest.fixture
@@ -72,7 +72,14 @@ def reload(obj):
 def test_it_registers_every_kind_each_app_declares():
     codes = [entry.kind for entry in registry.kinds()]
 
-    assert codes == ["customer", "route", "credit_application", "credit_review", "collection_case"]
+    assert codes == [
+        "customer",
+        "route",
+        "credit_application",
+        "credit_review",
+        "collection_case",
+        "dunning_run",
+    ]
 
 
 def test_it_moves_open_work_to_the_successor_and_leaves_closed_work(org, book):
@@ -116,6 +123,22 @@ def test_it_lists_what_moved_in_the_record(org, book):
         "credit_application",
         "collection_case",
     ]
+
+
+def test_it_moves_a_proposed_dunning_run_but_not_a_confirmed_one(org, book):
+    company = Company.default()
+    proposed = DunningRun.objects.create(company=company, as_of="2026-12-01", created_by=org.carl)
+    confirmed = DunningRun.objects.create(
+        company=company, as_of="2026-11-01", created_by=org.carl, status=RunStatus.CONFIRMED
+    )
+
+    handover.hand_over(org.carl, org.cathy, by=org.adam, reason="调岗", deactivate=False)
+
+    assert reload(proposed).created_by == org.cathy
+    assert reload(confirmed).created_by == org.carl
+    with pytest.raises(handover.HandoverError, match="催收批次"):
+        DunningRun.objects.filter(pk=proposed.pk).update(created_by=org.carl)
+        handover.hand_over(org.carl, org.alice, by=org.adam, reason="调岗", deactivate=False)
 
 
 def test_it_moves_reviews_assigned_to_the_departing(org, book):
@@ -264,6 +287,7 @@ def test_it_previews_counts_without_moving(org, book):
         "credit_application": 1,
         "credit_review": 0,
         "collection_case": 1,
+        "dunning_run": 0,
     }
     assert reload(book["customers"][0]).owner == org.alice
 
