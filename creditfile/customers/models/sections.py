@@ -20,7 +20,6 @@ from creditfile.customers.choices import (
     Trend,
 )
 
-
 # What a key person's details are held for, unless the person entering them says otherwise.
 DEFAULT_PURPOSE = "客户信用评估与业务往来联系"
 
@@ -154,10 +153,7 @@ class KeyPerson(CustomerSection):
             )
         if self.legal_basis == LegalBasis.OTHER and not self.basis_note.strip():
             errors["basis_note"] = _("处理依据为其他情形时，须写明依据。")
-        if (
-            self.consent_attachment_id
-            and self.consent_attachment.customer_id != self.customer_id
-        ):
+        if self.consent_attachment_id and self.consent_attachment.customer_id != self.customer_id:
             errors["consent_attachment"] = _("同意书附件须是本客户档案中的附件。")
         if self.has_private_details and self.retention_until is None:
             errors["retention_until"] = _("保存了个人信息的关键人物须填写保存期限。")

@@ -617,9 +617,7 @@ def test_it_offers_the_reveal_form_only_to_those_with_the_right(client, org, key
     assert url in login(client, org.mary).get(section).content.decode()
 
 
-def test_it_reveals_one_persons_details_for_a_stated_purpose_and_audits_it(
-    client, org, key_person
-):
+def test_it_reveals_one_persons_details_for_a_stated_purpose_and_audits_it(client, org, key_person):
     from creditfile.access.models import AuditEvent
 
     login(client, org.mary)

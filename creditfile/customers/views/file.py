@@ -371,6 +371,11 @@ def _record_block(
                 "obj": obj,
                 "rows": revealed.get(obj.pk) or _rows(obj, names, masked),
                 "revealed": obj.pk in revealed,
+                "data_request_url": (
+                    reverse("customers:data_request_add") + f"?key_person={obj.pk}"
+                    if rt.model is KeyPerson and user.has_perm("customers.add_datasubjectrequest")
+                    else ""
+                ),
                 "reveal_url": (
                     reverse("customers:key_person_reveal", args=[customer.pk, obj.pk])
                     if may_reveal
@@ -856,9 +861,7 @@ urlpatterns = [
         attachment_download,
         name="attachment_download",
     ),
-    path(
-        "<int:pk>/key-persons/<int:item>/reveal/", key_person_reveal, name="key_person_reveal"
-    ),
+    path("<int:pk>/key-persons/<int:item>/reveal/", key_person_reveal, name="key_person_reveal"),
     path("<int:pk>/<slug:section>/", customer_section, name="section"),
     path("<int:pk>/<slug:section>/add/", section_add, name="section_add"),
     path("<int:pk>/<slug:section>/edit/", section_upsert, name="section_upsert"),
