@@ -11,7 +11,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -83,6 +83,22 @@ def copy_workbook(user, dsr: DataSubjectRequest, request=None) -> tuple[str, byt
     """The person's data as an Excel file to hand over: every field held about them, why,
     until when, and who looked at it. Audited as an export for this request."""
     person = _person_for(user, dsr, "view")
+    # Handed to the person, so in Chinese whatever language the handler works in.
+    with translation.override("zh-hans"):
+        content = _copy_content(dsr, person)
+    audit.record(
+        audit.Action.EXPORT,
+        user=user,
+        request=request,
+        customer=person.customer_id,
+        obj=person,
+        purpose=_purpose(dsr),
+        detail={"request": dsr.pk, "format": "xlsx"},
+    )
+    return f"personal-data-{dsr.pk}.xlsx", content
+
+
+def _copy_content(dsr: DataSubjectRequest, person: KeyPerson) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("个人信息")
@@ -123,16 +139,7 @@ def copy_workbook(user, dsr: DataSubjectRequest, request=None) -> tuple[str, byt
 
     buffer = io.BytesIO()
     workbook.save(buffer)
-    audit.record(
-        audit.Action.EXPORT,
-        user=user,
-        request=request,
-        customer=person.customer_id,
-        obj=person,
-        purpose=_purpose(dsr),
-        detail={"request": dsr.pk, "format": "xlsx"},
-    )
-    return f"personal-data-{dsr.pk}.xlsx", buffer.getvalue()
+    return buffer.getvalue()
 
 
 @transaction.atomic

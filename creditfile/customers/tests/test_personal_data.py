@@ -347,3 +347,38 @@ def test_it_keeps_the_register_to_the_credit_manager_and_administrator(client, o
     assert client.get(reverse("customers:data_requests")).status_code == 403
     client.force_login(org.adam)
     assert client.get(reverse("customers:data_requests")).status_code == 200
+
+
+def test_the_migration_gives_old_rows_a_basis_and_scrubs_old_history(org, customer):
+    import importlib
+
+    from django.contrib.contenttypes.models import ContentType
+
+    migration = importlib.import_module(
+        "creditfile.customers.migrations.0006_key_person_existing_rows"
+    )
+    bare = KeyPerson.objects.create(customer=customer, name="李强", role="manager", source="sales")
+    detailed = KeyPerson.objects.create(
+        customer=customer, name="王建国", role="legal_rep", hobbies="钓鱼", source="sales"
+    )
+    ObjectChange.objects.create(
+        time=NOW,
+        action="update",
+        content_type=ContentType.objects.get_for_model(KeyPerson),
+        object_id=detailed.pk,
+        object_repr="王建国",
+        root_type=ContentType.objects.get_for_model(customer),
+        root_id=customer.pk,
+        field="hobbies",
+        field_label="兴趣爱好",
+        old_value="钓鱼",
+        new_value="高尔夫",
+    )
+    migration.forwards(apps, None)
+    bare.refresh_from_db()
+    detailed.refresh_from_db()
+    assert (bare.legal_basis, bare.retention_until) == ("public", None)
+    assert detailed.legal_basis == "other" and detailed.basis_note
+    assert detailed.retention_until > date(2026, 12, 7)
+    change = ObjectChange.objects.get(field="hobbies")
+    assert (change.old_value, change.new_value) == ("", "")
