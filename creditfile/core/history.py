@@ -4,6 +4,10 @@ Models opt in by declaring HISTORY_ROOT: the name of the attribute that leads to
 record whose timeline shows the change ("" for the record itself). The web request,
 a management command or a background task sets who is acting with `acting_as`, so
 every change is attributed whichever way it was made.
+
+Fields a model names in HISTORY_REDACT (personal information, R-02) are logged as
+changed without their old or new value: the history must not become a second copy of
+data that is masked on screen and erased when its retention ends.
 """
 
 import contextvars
@@ -193,14 +197,16 @@ def _post_save(sender, instance, created, raw=False, **kwargs):
     if old is None:
         return
     rows = []
+    redacted = set(getattr(sender, "HISTORY_REDACT", ()))
     for field in tracked_fields(sender):
         if getattr(old, field.attname) != getattr(instance, field.attname):
+            hidden = field.name in redacted
             rows.append(
                 {
                     "field": field.name,
                     "field_label": str(field.verbose_name),
-                    "old_value": display_value(old, field),
-                    "new_value": display_value(instance, field),
+                    "old_value": "" if hidden else display_value(old, field),
+                    "new_value": "" if hidden else display_value(instance, field),
                 }
             )
     instance._history_before = None

@@ -261,6 +261,12 @@ _HANDOVERS = {
 }
 for _role, _extra in _HANDOVERS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _extra
+
+# Requests people make about their own data 个人信息主体请求 (PIPL arts. 44–47): the
+# credit manager and the administrator keep the register and answer them.
+_DATA_REQUESTS = _perms(["view", "add", "change"], ["datasubjectrequest"])
+for _role in (CREDIT_MANAGER, ADMINISTRATOR):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _DATA_REQUESTS
 for _role, _extra in _RECEIVABLES.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _extra
 for _role, _extra in _COLLECTIONS.items():

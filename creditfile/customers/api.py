@@ -1,4 +1,5 @@
-"""Customers, their contacts and attachment catalogue over the REST API (/api/v1/customers).
+"""Customers, their contacts, key persons and attachment catalogue over the REST API
+(/api/v1/customers). Key persons' private details come only from the audited reveal.
 
 The API is another door to the same rules: who sees what comes from services/visibility.py
 (hidden customers are a 404, read-only roles get a 403), field rules from the models'
@@ -39,11 +40,13 @@ from creditfile.customers.models import (
     Customer,
     CustomerNature,
     Industry,
+    KeyPerson,
     LocationType,
     Ownership,
     Region,
 )
 from creditfile.customers.services import file_edits
+from creditfile.customers.services.personal_data import reveal_personal_details
 from creditfile.customers.services.visibility import get_customer_for, visible_customers
 
 router = Router()
@@ -273,6 +276,40 @@ class ContactOut(Schema):
     @staticmethod
     def resolve_verified(obj):
         return obj.is_verified
+
+
+class KeyPersonOut(Schema):
+    """A key person as every reader gets it: the private details are never in it (R-02)."""
+
+    id: int
+    name: str
+    role: str
+    title: str
+    purpose: str
+    legal_basis: str
+    retention_until: date | None
+    masked_fields: list[str]
+    has_private_details: bool
+
+    @staticmethod
+    def resolve_masked_fields(obj):
+        return list(KeyPerson.PRIVATE_FIELDS)
+
+
+class RevealIn(Schema):
+    purpose: str = Field(description="为何需要查看（必填，记入审计）")
+
+
+class KeyPersonPrivateOut(Schema):
+    id: int
+    name: str
+    birthday: date | None
+    mobile: str
+    education: str
+    personality: str
+    hobbies: str
+    family: str
+    abilities: str
 
 
 class ContactPatch(Schema):
@@ -603,6 +640,32 @@ def delete_contact(request, customer_id: int, contact_id: int):
     with _acting(request):
         file_edits.delete_record(contact)
     return Status(204, None)
+
+
+# -- key persons --------------------------------------------------------------------------
+
+
+@router.get(
+    "/{int:customer_id}/key-persons",
+    response=list[KeyPersonOut],
+    summary="关键人物（个人信息一律不返回）",
+)
+def list_key_persons(request, customer_id: int):
+    customer = get_customer_for(request.user, customer_id)
+    _require_perm(request.user, "customers.view_keyperson")
+    return list(customer.keyperson_set.all())
+
+
+@router.post(
+    "/{int:customer_id}/key-persons/{int:person_id}/reveal",
+    response={200: KeyPersonPrivateOut, 403: MessageOut, 404: MessageOut, 422: ValidationErrorOut},
+    summary="查看一位关键人物的个人信息（须有权限并写明目的，记入审计）",
+)
+def reveal_key_person(request, customer_id: int, person_id: int, payload: RevealIn):
+    customer = get_customer_for(request.user, customer_id)
+    person = get_object_or_404(KeyPerson, customer=customer, pk=person_id)
+    reveal_personal_details(request.user, person, payload.purpose, request=request)
+    return person
 
 
 # -- attachments --------------------------------------------------------------------------

@@ -64,6 +64,22 @@ class KeyPersonRole(models.TextChoices):
     MANAGER = "manager", _("其他管理人员")
 
 
+class LegalBasis(models.TextChoices):
+    """Why the company may process a key person's details (PIPL art. 13)."""
+
+    CONSENT = "consent", _("本人同意")
+    PUBLIC = "public", _("本人自行公开或依法公开")
+    OTHER = "other", _("法律法规规定的其他情形")
+
+
+class DataRequestKind(models.TextChoices):
+    """What a person asks of their own data (PIPL arts. 45, 46, 47)."""
+
+    COPY = "copy", _("查阅复制")
+    CORRECTION = "correction", _("更正补充")
+    DELETION = "deletion", _("删除")
+
+
 class Trend(models.TextChoices):
     GROWING = "growing", _("上升")
     STABLE = "stable", _("平稳")

@@ -13,6 +13,7 @@ from creditfile.core import roles
 from creditfile.core.models import User
 from creditfile.customers.choices import AttachmentCategory
 from creditfile.customers.models import (
+    Attachment,
     BankAccount,
     BusinessStatus,
     Certification,
@@ -31,6 +32,7 @@ from creditfile.customers.models import (
     Visit,
 )
 from creditfile.customers.services.lifecycle import allowed_targets
+from creditfile.customers.services.personal_data import default_retention
 
 # Every section says where its information came from (R-10). Who entered and who verified
 # it, and the customer it belongs to, are set by the system and never typed in.
@@ -141,8 +143,13 @@ class CertificationForm(forms.ModelForm):
 
 
 class KeyPersonForm(forms.ModelForm):
-    """Key persons (R-02). Without the right to see personal details, they cannot be edited
-    either: the form of an existing person then leaves them out, and keeps what is stored."""
+    """Key persons (R-02) with why and until when their details are held (PIPL art. 17).
+
+    Private details are never put back into the form of an existing person, for anyone:
+    their inputs start empty, an empty input keeps what is stored, a filled one replaces
+    it, and "删除全部个人信息" erases them (through the audited service, in the view).
+    So editing a record never shows the details and never wipes what the user did not see.
+    """
 
     class Meta:
         model = KeyPerson
@@ -150,21 +157,52 @@ class KeyPersonForm(forms.ModelForm):
             "name",
             "role",
             "title",
-            "birthday",
-            "mobile",
-            "education",
-            "personality",
-            "hobbies",
-            "family",
-            "abilities",
+            *KeyPerson.PRIVATE_FIELDS,
+            "purpose",
+            "legal_basis",
+            "consent_reference",
+            "consent_attachment",
+            "basis_note",
+            "retention_until",
         ) + PROVENANCE_FIELDS
         formfield_callback = formfield
 
-    def __init__(self, *args, show_private: bool = True, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not show_private and self.instance.pk:
-            for name in KeyPerson.PRIVATE_FIELDS:
-                self.fields.pop(name, None)
+        self.fields["consent_attachment"].queryset = Attachment.objects.filter(
+            customer_id=self.instance.customer_id
+        )
+        self.stored = {}
+        if self.instance.pk is None:
+            if self.initial.get("retention_until") is None:
+                self.initial["retention_until"] = default_retention()
+            return
+        for name in KeyPerson.PRIVATE_FIELDS:
+            self.stored[name] = getattr(self.instance, name)
+            self.initial[name] = None
+            field = self.fields[name]
+            field.widget.attrs["placeholder"] = _("已保存的内容不显示")
+            field.help_text = _("留空则保持原值，填写则替换。")
+        # Offered right after the details it erases.
+        items = list(self.fields.items())
+        at = [name for name, _field in items].index(KeyPerson.PRIVATE_FIELDS[-1]) + 1
+        clear = forms.BooleanField(
+            label=_("删除全部个人信息"),
+            required=False,
+            help_text=_("勾选后清除此人的全部个人信息，只保留姓名、角色和职务。"),
+        )
+        self.fields = dict([*items[:at], ("clear_private", clear), *items[at:]])
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in self.stored.items():
+            if cleaned.get(name) in (None, ""):
+                cleaned[name] = value
+        return cleaned
+
+    @property
+    def clears_private(self) -> bool:
+        return bool(self.cleaned_data.get("clear_private"))
 
 
 class CharacteristicsForm(forms.ModelForm):

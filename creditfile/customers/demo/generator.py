@@ -19,11 +19,16 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from creditfile.core.validators import USCC_CHARSET, phone_digits, uscc_check_digit
+from creditfile.customers.choices import LegalBasis
 from creditfile.customers.demo import words
 from creditfile.customers.demo.org import PEOPLE, SALES_TERRITORIES
 from creditfile.customers.services.pinyin import name_pinyin
 
 TZ = ZoneInfo("Asia/Shanghai")
+# Key persons' details: where the signed consent is kept, and how long (the default of
+# services/personal_data.py, RETENTION_YEARS, counted from when they were recorded).
+CONSENT_KEPT_AT = "客户档案盒·个人信息处理同意书"
+RETENTION_DAYS = 3 * 365
 ATTACHMENT_CUSTOMERS = 200  # only the first files get real documents, so 1M runs stay small
 
 # Customer mixes (value, weight).
@@ -596,7 +601,7 @@ class Generator:
         extra = dice.pick((0, 1, 1, 2))
         for role, title in (("finance_head", "财务总监"), ("decision_maker", "采购总监"))[:extra]:
             people.append((role, person_name(dice), title))
-        return [
+        rows = [
             {
                 "name": name,
                 "role": role,
@@ -610,6 +615,15 @@ class Generator:
             }
             for role, name, title in people[:3]
         ]
+        # Details given with the person's signed consent, kept the default span from when
+        # they were recorded (no extra dice: the rest of the demo stays as it was).
+        for row in rows:
+            row.update(
+                legal_basis=LegalBasis.CONSENT,
+                consent_reference=CONSENT_KEPT_AT,
+                retention_until=row["source_date"] + timedelta(days=RETENTION_DAYS),
+            )
+        return rows
 
     def bank_accounts(self, dice, company, seat, region, entered_by) -> list[dict]:
         rows = []

@@ -9,6 +9,7 @@ from creditfile.customers.models.classification import (
     RouteStop,
 )
 from creditfile.customers.models.customer import Customer
+from creditfile.customers.models.personal_data import DataSubjectRequest
 from creditfile.customers.models.records import (
     Attachment,
     Correspondence,
@@ -42,6 +43,7 @@ __all__ = [
     "Correspondence",
     "Customer",
     "CustomerNature",
+    "DataSubjectRequest",
     "FileEvent",
     "FinancialStatement",
     "Guarantee",

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditfile.core.fields import MoneyField
@@ -14,9 +15,13 @@ from creditfile.customers.choices import (
     CertificationKind,
     GuaranteeKind,
     KeyPersonRole,
+    LegalBasis,
     PeriodType,
     Trend,
 )
+
+# What a key person's details are held for, unless the person entering them says otherwise.
+DEFAULT_PURPOSE = "客户信用评估与业务往来联系"
 
 
 class CustomerSection(ProvenanceModel):
@@ -58,9 +63,27 @@ class Certification(CustomerSection):
 
 
 class KeyPerson(CustomerSection):
-    """Owner, managers and decision makers (R-02). Private details are personal information."""
+    """Owner, managers and decision makers (R-02). Private details are personal information.
 
-    PRIVATE_FIELDS = ("birthday", "mobile", "personality", "hobbies", "family", "education")
+    Name, role and title are what the business registry and the person's business card
+    say; everything in PRIVATE_FIELDS is masked for everyone until revealed for a stated
+    purpose, kept only until `retention_until`, and never copied into the change history.
+    Each record states why it is held (purpose, legal basis) — PIPL arts. 6, 13, 17.
+    There is deliberately no field for ID numbers or for the sensitive categories the
+    credit-reporting rules forbid (religion, genes, fingerprints, blood type, illness).
+    """
+
+    PRIVATE_FIELDS = (
+        "birthday",
+        "mobile",
+        "education",
+        "personality",
+        "hobbies",
+        "family",
+        "abilities",
+    )
+    # The central history records that these changed, never what they were or became.
+    HISTORY_REDACT = PRIVATE_FIELDS
 
     name = models.CharField(_("姓名"), max_length=50)
     role = models.CharField(_("角色"), max_length=20, choices=KeyPersonRole.choices)
@@ -72,6 +95,41 @@ class KeyPerson(CustomerSection):
     hobbies = models.TextField(_("兴趣爱好"), blank=True)
     family = models.TextField(_("家庭情况"), blank=True)
     abilities = models.TextField(_("能力评价"), blank=True)
+    purpose = models.CharField(
+        _("处理目的"),
+        max_length=200,
+        default=DEFAULT_PURPOSE,
+        help_text=_("为何保存此人的信息，只在此目的范围内使用。"),
+    )
+    legal_basis = models.CharField(
+        _("处理依据"), max_length=10, choices=LegalBasis.choices, default=LegalBasis.PUBLIC
+    )
+    consent_reference = models.CharField(
+        _("同意书存放位置"),
+        max_length=200,
+        blank=True,
+        help_text=_("签字同意书的存放处，如“档案室A柜3号卷”；或选择已上传的附件。"),
+    )
+    consent_attachment = models.ForeignKey(
+        "customers.Attachment",
+        verbose_name=_("同意书附件"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    basis_note = models.CharField(
+        _("依据说明"),
+        max_length=200,
+        blank=True,
+        help_text=_("处理依据为“其他情形”时，写明所依据的法律法规。"),
+    )
+    retention_until = models.DateField(
+        _("保存期限"),
+        null=True,
+        blank=True,
+        help_text=_("到期后个人信息由每日任务自动删除，姓名和职务保留。"),
+    )
 
     class Meta:
         verbose_name = _("关键人物")
@@ -80,6 +138,31 @@ class KeyPerson(CustomerSection):
 
     def __str__(self):
         return _("%(name)s（%(role)s）") % {"name": self.name, "role": self.get_role_display()}
+
+    @property
+    def has_private_details(self) -> bool:
+        return any(getattr(self, name) not in (None, "") for name in self.PRIVATE_FIELDS)
+
+    def clean(self):
+        errors: dict = {}
+        if self.legal_basis == LegalBasis.CONSENT and not (
+            self.consent_reference.strip() or self.consent_attachment_id
+        ):
+            errors["consent_reference"] = _(
+                "处理依据为本人同意时，须写明同意书存放位置或选择同意书附件。"
+            )
+        if self.legal_basis == LegalBasis.OTHER and not self.basis_note.strip():
+            errors["basis_note"] = _("处理依据为其他情形时，须写明依据。")
+        if self.consent_attachment_id and self.consent_attachment.customer_id != self.customer_id:
+            errors["consent_attachment"] = _("同意书附件须是本客户档案中的附件。")
+        if self.has_private_details and self.retention_until is None:
+            errors["retention_until"] = _("保存了个人信息的关键人物须填写保存期限。")
+        elif self.has_private_details and self.retention_until < timezone.localdate():
+            errors["retention_until"] = _("保存期限已过：请延长期限，或删除个人信息。")
+        if not self.purpose.strip():
+            errors["purpose"] = _("须写明处理目的。")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Characteristics(CustomerSection):

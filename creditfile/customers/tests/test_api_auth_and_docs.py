@@ -120,6 +120,8 @@ def test_it_serves_a_valid_openapi_schema_naming_every_path(client, org):
         "/api/v1/customers/{customer_id}/contacts",
         "/api/v1/customers/{customer_id}/contacts/{contact_id}",
         "/api/v1/customers/{customer_id}/attachments",
+        "/api/v1/customers/{customer_id}/key-persons",
+        "/api/v1/customers/{customer_id}/key-persons/{person_id}/reveal",
     }
     assert set(schema["paths"]["/api/v1/customers"]) == {"get", "post"}
     money = schema["components"]["schemas"]["CustomerOut"]["properties"]["registered_capital"]

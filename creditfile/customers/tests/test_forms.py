@@ -183,17 +183,71 @@ def test_it_checks_guarantee_amount_and_bank_account_number():
     assert account.errors == {"account_number": ["账号只能包含数字。"]}
 
 
-def test_it_leaves_personal_details_out_of_an_existing_persons_form_without_the_right(org):
+def test_it_never_puts_stored_personal_details_back_into_the_form(org):
     customer = make_customer(owner=org.alice)
     person = KeyPerson.objects.create(
-        customer=customer, name="赵丽华", role="legal_rep", hobbies="高尔夫球", source="sales"
+        customer=customer,
+        name="赵丽华",
+        role="legal_rep",
+        hobbies="高尔夫球",
+        source="sales",
+        retention_until=date(2029, 1, 1),
     )
-    hidden = KeyPersonForm(instance=person, show_private=False)
-    assert not set(hidden.fields) & set(KeyPerson.PRIVATE_FIELDS)
-    assert set(KeyPerson.PRIVATE_FIELDS) <= set(KeyPersonForm(instance=person).fields)
-    # A new person has nothing to hide yet: whoever adds one may fill everything in.
-    new = KeyPersonForm(instance=KeyPerson(customer=customer), show_private=False)
-    assert set(KeyPerson.PRIVATE_FIELDS) <= set(new.fields)
+    form = KeyPersonForm(instance=person)
+    assert set(KeyPerson.PRIVATE_FIELDS) <= set(form.fields)
+    assert "高尔夫球" not in form.as_div()
+    # A new person has nothing stored yet; their details are kept three years by default.
+    new = KeyPersonForm(instance=KeyPerson(customer=customer))
+    assert "clear_private" not in new.fields
+    assert new.initial["retention_until"] > date.today()
+
+
+def test_it_keeps_stored_personal_details_an_edit_left_empty(org):
+    customer = make_customer(owner=org.alice)
+    person = KeyPerson.objects.create(
+        customer=customer,
+        name="赵丽华",
+        role="legal_rep",
+        hobbies="高尔夫球",
+        mobile="13911112222",
+        source="sales",
+        retention_until=date(2029, 1, 1),
+    )
+    data = {
+        "name": "赵丽华",
+        "role": "legal_rep",
+        "hobbies": "",
+        "mobile": "13800001111",
+        "purpose": "信用评估",
+        "legal_basis": "consent",
+        "consent_reference": "档案室A柜3号卷",
+        "retention_until": "2029-01-01",
+        "source": "sales",
+        "source_date": "2026-03-16",
+    }
+    form = KeyPersonForm(data, instance=person)
+    assert form.is_valid(), form.errors
+    saved = form.save()
+    assert saved.hobbies == "高尔夫球" and saved.mobile == "13800001111"
+
+
+def test_it_asks_for_the_consent_reference_and_a_retention_date(org):
+    customer = make_customer(owner=org.alice)
+    form = KeyPersonForm(
+        {
+            "name": "赵丽华",
+            "role": "legal_rep",
+            "hobbies": "高尔夫球",
+            "purpose": "信用评估",
+            "legal_basis": "consent",
+            "retention_until": "",
+            "source": "sales",
+            "source_date": "2026-03-16",
+        },
+        instance=KeyPerson(customer=customer),
+    )
+    assert not form.is_valid()
+    assert set(form.errors) == {"consent_reference", "retention_until"}
 
 
 def test_it_offers_the_lifecycle_moves_allowed_from_the_current_state(org):

@@ -590,48 +590,127 @@ def key_person(customer):
         hobbies="高尔夫球",
         birthday=date(1975, 6, 1),
         source="sales",
+        legal_basis="consent",
+        consent_reference="档案室A柜3号卷",
+        retention_until=date(2029, 3, 16),
     )
 
 
-def test_it_masks_personal_details_without_the_right(client, org, key_person):
-    login(client, org.alice)
+PRIVATE_VALUES = ("高尔夫球", "13911112222", "1975-06-01")
+
+
+@pytest.mark.parametrize("who", ["alice", "mary", "cathy"])
+def test_it_masks_personal_details_for_everyone_even_with_the_right(client, org, key_person, who):
+    login(client, getattr(org, who))
     html = client.get(
         reverse("customers:section", args=[key_person.customer_id, "key-persons"])
     ).content.decode()
     assert "赵丽华" in html
-    assert "高尔夫球" not in html and "13911112222" not in html and "1975-06-01" not in html
+    assert not any(value in html for value in PRIVATE_VALUES)
     assert "●●●" in html
 
 
-def test_it_shows_personal_details_with_the_right(client, org, key_person):
+def test_it_offers_the_reveal_form_only_to_those_with_the_right(client, org, key_person):
+    url = reverse("customers:key_person_reveal", args=[key_person.customer_id, key_person.pk])
+    section = reverse("customers:section", args=[key_person.customer_id, "key-persons"])
+    assert url not in login(client, org.alice).get(section).content.decode()
+    assert url in login(client, org.mary).get(section).content.decode()
+
+
+def test_it_reveals_one_persons_details_for_a_stated_purpose_and_audits_it(client, org, key_person):
+    from creditfile.access.models import AuditEvent
+
     login(client, org.mary)
-    html = client.get(
-        reverse("customers:section", args=[key_person.customer_id, "key-persons"])
-    ).content.decode()
-    assert "高尔夫球" in html and "13911112222" in html and "1975-06-01" in html
+    url = reverse("customers:key_person_reveal", args=[key_person.customer_id, key_person.pk])
+    response = client.post(url, {"purpose": "准备续签合同拜访"}, **HX)
+    html = response.content.decode()
+    assert all(value in html for value in PRIVATE_VALUES)
+    assert "no-store" in response["Cache-Control"]
+    event = AuditEvent.objects.get(action="reveal")
+    assert (event.user_id, event.customer_id, event.object_id, event.purpose) == (
+        org.mary.pk,
+        key_person.customer_id,
+        str(key_person.pk),
+        "准备续签合同拜访",
+    )
+    # Without script the whole tab comes back with that one record revealed.
+    page = client.post(url, {"purpose": "核对生日"}).content.decode()
+    assert "高尔夫球" in page and "赵丽华" in page
+    # The next ordinary look is masked again.
+    section = reverse("customers:section", args=[key_person.customer_id, "key-persons"])
+    assert "高尔夫球" not in client.get(section).content.decode()
 
 
-def test_it_keeps_personal_details_out_of_the_edit_form_without_the_right(client, org, key_person):
+def test_it_refuses_a_reveal_without_a_purpose(client, org, key_person):
+    from creditfile.access.models import AuditEvent
+
+    login(client, org.mary)
+    url = reverse("customers:key_person_reveal", args=[key_person.customer_id, key_person.pk])
+    html = client.post(url, {"purpose": "  "}, **HX).content.decode()
+    assert "请写明查看个人信息的目的" in html
+    assert "高尔夫球" not in html
+    assert not AuditEvent.objects.filter(action="reveal").exists()
+
+
+def test_it_refuses_a_reveal_without_the_right_and_records_the_attempt(client, org, key_person):
+    from creditfile.access.models import AuditEvent
+
     login(client, org.alice)
+    url = reverse("customers:key_person_reveal", args=[key_person.customer_id, key_person.pk])
+    response = client.post(url, {"purpose": "好奇"}, **HX)
+    assert response.status_code == 403
+    assert "高尔夫球" not in response.content.decode()
+    assert AuditEvent.objects.get(action="reveal").outcome == "denied"
+
+
+def test_it_hides_a_reveal_of_a_customer_the_user_cannot_read(client, org, key_person):
+    login(client, org.wendy)
+    url = reverse("customers:key_person_reveal", args=[key_person.customer_id, key_person.pk])
+    assert client.post(url, {"purpose": "核对"}).status_code == 404
+
+
+def key_person_post(**overrides):
+    data = {
+        "name": "赵丽华",
+        "role": "legal_rep",
+        "title": "董事长",
+        "purpose": "客户信用评估与业务往来联系",
+        "legal_basis": "consent",
+        "consent_reference": "档案室A柜3号卷",
+        "retention_until": "2029-03-16",
+        "source": "sales",
+        "source_date": TODAY,
+    }
+    return data | overrides
+
+
+@pytest.mark.parametrize("who", ["alice", "mary"])
+def test_it_keeps_stored_details_the_editor_did_not_see(client, org, key_person, who):
+    login(client, getattr(org, who))
     url = reverse(
         "customers:section_edit", args=[key_person.customer_id, "key-persons", key_person.pk]
     )
     page = client.get(url).content.decode()
-    assert "高尔夫球" not in page and "13911112222" not in page
+    assert not any(value in page for value in PRIVATE_VALUES)
 
-    client.post(
-        url,
-        {
-            "name": "赵丽华",
-            "role": "legal_rep",
-            "title": "董事长",
-            "source": "sales",
-            "source_date": TODAY,
-        },
-    )
+    client.post(url, key_person_post(hobbies="", mobile="", family="两个孩子"))
     key_person.refresh_from_db()
-    assert key_person.title == "董事长"
+    assert key_person.title == "董事长" and key_person.family == "两个孩子"
     assert key_person.hobbies == "高尔夫球" and key_person.mobile == "13911112222"
+
+
+def test_it_erases_the_details_when_the_editor_asks_and_audits_it(client, org, key_person):
+    from creditfile.access.models import AuditEvent
+
+    login(client, org.alice)
+    url = reverse(
+        "customers:section_edit", args=[key_person.customer_id, "key-persons", key_person.pk]
+    )
+    client.post(url, key_person_post(clear_private="on"))
+    key_person.refresh_from_db()
+    assert (key_person.name, key_person.title) == ("赵丽华", "董事长")
+    assert not key_person.has_private_details
+    assert AuditEvent.objects.get(action="delete_personal").user_id == org.alice.pk
 
 
 # --- Every URL has a test -----------------------------------------------------------------

@@ -135,9 +135,16 @@ def test_it_shows_correspondence_filed_through_the_form(client, org, customer):
     assert "电子邮件（来）：对账单确认" in html
 
 
-def test_it_masks_personal_details_in_the_history_without_the_right(client, org, customer):
+def test_it_keeps_personal_details_out_of_the_history_for_everyone(client, org, customer):
+    from creditfile.core.models import ObjectChange
+
     person = KeyPerson.objects.create(
-        customer=customer, name="赵丽华", role="legal_rep", hobbies="高尔夫球", source="sales"
+        customer=customer,
+        name="赵丽华",
+        role="legal_rep",
+        hobbies="高尔夫球",
+        source="sales",
+        retention_until=date(2029, 1, 1),
     )
     client.force_login(org.mary)
     client.post(
@@ -147,16 +154,23 @@ def test_it_masks_personal_details_in_the_history_without_the_right(client, org,
             "role": "legal_rep",
             "hobbies": "网球",
             "birthday": "1975-06-01",
+            "purpose": "信用评估",
+            "legal_basis": "consent",
+            "consent_reference": "档案室A柜3号卷",
+            "retention_until": "2029-01-01",
             "source": "sales",
             "source_date": TODAY,
         },
     )
     person.refresh_from_db()
-    assert person.birthday == date(1975, 6, 1)
-    assert ("Mary", "兴趣爱好", "高尔夫球", "网球") in changes_on(timeline_page(client, customer))
+    assert person.birthday == date(1975, 6, 1) and person.hobbies == "网球"
+    stored = list(ObjectChange.objects.filter(object_id=person.pk, action="update"))
+    assert {c.field for c in stored} >= {"hobbies", "birthday"}
+    assert not any(c.old_value or c.new_value for c in stored if c.field in person.PRIVATE_FIELDS)
 
-    client.force_login(org.alice)
-    response = timeline_page(client, customer)
-    assert ("Mary", "兴趣爱好", "●●●", "●●●") in changes_on(response)
-    html = response.content.decode()
-    assert "高尔夫球" not in html and "网球" not in html and "1975-06-01" not in html
+    for user in (org.mary, org.alice):
+        client.force_login(user)
+        response = timeline_page(client, customer)
+        assert ("Mary", "兴趣爱好", "●●●", "●●●") in changes_on(response)
+        html = response.content.decode()
+        assert "高尔夫球" not in html and "网球" not in html and "1975-06-01" not in html

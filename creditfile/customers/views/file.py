@@ -71,7 +71,9 @@ from creditfile.customers.services.lifecycle import change_lifecycle
 from creditfile.customers.services.personal_data import (
     MASK,
     can_view_personal_details,
+    erase_personal_details,
     masked_fields,
+    reveal_personal_details,
 )
 from creditfile.customers.services.timeline import timeline
 from creditfile.customers.services.verification import can_verify, verify_section
@@ -103,7 +105,10 @@ class RecordType:
 
     def shown_fields(self) -> list[str]:
         """The fields a record shows: what its form edits, minus the provenance badge's."""
-        return [n for n in self.form.base_fields if n not in PROVENANCE_FIELDS]
+        model_fields = {f.name for f in self.model._meta.get_fields()}
+        return [
+            n for n in self.form.base_fields if n not in PROVENANCE_FIELDS and n in model_fields
+        ]
 
 
 RECORD_TYPES = {
@@ -336,15 +341,27 @@ def _render_file(
     return response
 
 
-def _record_block(request: HttpRequest, customer: Customer, rt: RecordType, writable: bool):
-    """A section of a tab: its records with their buttons, for the people allowed to use them."""
+def _record_block(
+    request: HttpRequest,
+    customer: Customer,
+    rt: RecordType,
+    writable: bool,
+    revealed: dict | None = None,
+):
+    """A section of a tab: its records with their buttons, for the people allowed to use them.
+
+    Personal details are masked for everyone; `revealed` maps the one key person just
+    revealed (for a stated purpose) to its rows, shown in this response only.
+    """
     user = request.user
+    revealed = revealed or {}
+    may_reveal = rt.model is KeyPerson and can_view_personal_details(user)
     verify = writable and rt.has_provenance and can_verify(user)
     change = writable and user.has_perm(rt.perm("change"))
     delete = writable and user.has_perm(rt.perm("delete"))
     related = ["entered_by", "verified_by"] if rt.has_provenance else ["recorded_by"]
     records = list(rt.model.objects.filter(customer=customer).select_related(*related))
-    masked = masked_fields(user, rt.model)
+    masked = masked_fields(rt.model)
     names = rt.shown_fields()
     items = []
     for obj in records:
@@ -352,7 +369,18 @@ def _record_block(request: HttpRequest, customer: Customer, rt: RecordType, writ
         items.append(
             {
                 "obj": obj,
-                "rows": _rows(obj, names, masked),
+                "rows": revealed.get(obj.pk) or _rows(obj, names, masked),
+                "revealed": obj.pk in revealed,
+                "data_request_url": (
+                    reverse("customers:data_request_add") + f"?key_person={obj.pk}"
+                    if rt.model is KeyPerson and user.has_perm("customers.add_datasubjectrequest")
+                    else ""
+                ),
+                "reveal_url": (
+                    reverse("customers:key_person_reveal", args=[customer.pk, obj.pk])
+                    if may_reveal
+                    else ""
+                ),
                 "edit_url": (
                     (
                         reverse("customers:section_upsert", args=args[:2])
@@ -383,13 +411,14 @@ def _record_block(request: HttpRequest, customer: Customer, rt: RecordType, writ
     return {"rt": rt, "items": items, "add_url": add_url}
 
 
-def _panel(request: HttpRequest, customer: Customer, tab: Tab) -> dict:
+def _panel(request: HttpRequest, customer: Customer, tab: Tab, revealed=None) -> dict:
     """The content of one tab."""
     user = request.user
     writable = can_edit(user, customer)
     panel: dict = {"panel_template": tab.template, "tab": tab}
     blocks = {
-        slug: _record_block(request, customer, RECORD_TYPES[slug], writable) for slug in tab.records
+        slug: _record_block(request, customer, RECORD_TYPES[slug], writable, revealed)
+        for slug in tab.records
     }
     panel["blocks"] = list(blocks.values())
     if tab.slug == "basic":
@@ -446,7 +475,7 @@ def _financials(block: dict) -> dict:
 
 
 def _timeline_entries(user, customer: Customer) -> list[tuple]:
-    masked = masked_fields(user, KeyPerson)
+    masked = masked_fields(KeyPerson)
     shown = []
     for entry in timeline(customer):
         changes = entry.changes
@@ -598,10 +627,7 @@ def customer_lifecycle(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _make_form(request: HttpRequest, rt: RecordType, instance, data=None):
-    kwargs = {}
-    if rt.model is KeyPerson:
-        kwargs["show_private"] = can_view_personal_details(request.user)
-    return rt.form(data, instance=instance, **kwargs)
+    return rt.form(data, instance=instance)
 
 
 def _record_for(request: HttpRequest, customer: Customer, rt: RecordType, item: int | None):
@@ -648,6 +674,10 @@ def _record_form_view(request: HttpRequest, pk: int, section: str, item: int | N
     form = _make_form(request, rt, instance, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         save_record(form.instance, customer, request.user)
+        if rt.model is KeyPerson and form.clears_private:
+            erase_personal_details(
+                form.instance, reason=_("编辑关键人物时删除"), user=request.user, request=request
+            )
         template = _("已添加%(section)s。") if adding else _("已保存%(section)s。")
         return _saved(request, pk, rt.tab, template % {"section": rt.label})
     panel = {
@@ -729,6 +759,41 @@ def section_verify(request: HttpRequest, pk: int, section: str, item: int) -> Ht
     return _saved(request, pk, tab, _("已核实“%(record)s”。") % {"record": record})
 
 
+@require_POST
+def key_person_reveal(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+    """Show one key person's private details for a stated purpose (R-02), audited.
+
+    htmx swaps the answer into the record; without script the whole tab comes back with
+    that record revealed. Either way the values live only in this no-store response.
+    """
+    customer = get_customer_for(request.user, pk, "view")
+    person = get_object_or_404(KeyPerson, pk=item, customer=customer)
+    purpose = request.POST.get("purpose", "")
+    error = ""
+    rows = None
+    try:
+        reveal_personal_details(request.user, person, purpose, request=request)
+    except ValidationError as exc:
+        error = exc.message_dict["purpose"][0]
+    else:
+        rows = _rows(person, RECORD_TYPES["key-persons"].shown_fields())
+    if _is_partial(request):
+        names = RECORD_TYPES["key-persons"].shown_fields()
+        context = {
+            "person": person,
+            "rows": rows or _rows(person, names, masked_fields(KeyPerson)),
+            "revealed": rows is not None,
+            "reveal_url": reverse("customers:key_person_reveal", args=[pk, person.pk]),
+            "error": error,
+            "purpose": purpose,
+        }
+        return render(request, "customers/sections/_key_person_fields.html", context)
+    if error:
+        messages.error(request, error)
+    panel = _panel(request, customer, TABS["key-persons"], {person.pk: rows} if rows else None)
+    return _render_file(request, customer, "key-persons", panel)
+
+
 # --- Attachments (R-09) ---------------------------------------------------------------------
 
 
@@ -796,6 +861,7 @@ urlpatterns = [
         attachment_download,
         name="attachment_download",
     ),
+    path("<int:pk>/key-persons/<int:item>/reveal/", key_person_reveal, name="key_person_reveal"),
     path("<int:pk>/<slug:section>/", customer_section, name="section"),
     path("<int:pk>/<slug:section>/add/", section_add, name="section_add"),
     path("<int:pk>/<slug:section>/edit/", section_upsert, name="section_upsert"),

@@ -3,7 +3,8 @@
 Expires lines whose validity ended, creates the reviews that fell due (R-23), writes last
 month's payment summaries from the receivables ledger, marks broken payment promises and
 opens collection cases for customers newly past the first dunning level (R-30), and
-proposes sanctions for late payers (R-27). Every step is
+proposes sanctions for late payers (R-27), and erases key persons' personal details whose
+retention date has passed (R-02). Every step is
 idempotent, so a rerun after a failure (or by mistake) changes nothing twice.
 """
 
@@ -94,6 +95,14 @@ class Command(BaseCommand):
             rows.append(
                 ("新立催收案件 Collection cases opened", str(open_cases_for_overdue(today)))
             )
+            from creditfile.customers.services.personal_data import (
+                erase_expired_personal_details,
+            )
+
+            # Key persons' private details past their retention date (PIPL art. 19, 47).
+            with transaction.atomic():
+                erased = erase_expired_personal_details(today)
+            rows.append(("到期个人信息删除 Expired personal details erased", str(erased)))
             propose = _sanctions_step()
             if propose is None:
                 rows.append(("信用制裁提议 Sanction proposals", "— (未安装 not installed)"))
