@@ -10,8 +10,9 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Q, Sum
+from django.utils import timezone
 
 from creditfile.core.fields import ZERO
 from creditfile.receivables.choices import CheckPoint, OrderStatus, WriteOffStatus
@@ -58,13 +59,34 @@ def locked_exposures_of(customer_ids, company_id: int) -> dict[int, Exposure]:
 
 
 def _lock_rows(customer_id: int) -> list[Exposure]:
-    return list(Exposure.objects.select_for_update().filter(customer_id=customer_id).order_by("id"))
+    # Every order check takes this lock first: written out, not composed by the ORM.
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT * FROM {Exposure._meta.db_table} WHERE customer_id = %s ORDER BY id{lock}"
+    return list(Exposure.objects.raw(sql, [customer_id]))
+
+
+_AMOUNTS = ("open_receivables", "open_orders", "delivered_orders")
 
 
 def save(exposure: Exposure) -> None:
-    exposure.save(
-        update_fields=["open_receivables", "open_orders", "delivered_orders", "updated_at"]
-    )
+    """Write the row's amounts (what `exposure.save(update_fields=…)` writes, with one
+    written-out UPDATE: every order check ends here)."""
+    exposure.updated_at = timezone.now()
+    ops = connection.ops
+    values = []
+    for name in _AMOUNTS:
+        field = Exposure._meta.get_field(name)
+        values.append(
+            ops.adapt_decimalfield_value(
+                getattr(exposure, name), field.max_digits, field.decimal_places
+            )
+        )
+    columns = ", ".join(f"{name} = %s" for name in (*_AMOUNTS, "updated_at"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Exposure._meta.db_table} SET {columns} WHERE id = %s",
+            [*values, ops.adapt_datetimefield_value(exposure.updated_at), exposure.pk],
+        )
 
 
 def hold(exposure: Exposure, order: SalesOrder, amount: Decimal) -> None:
