@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from creditfile.core.fields import ZERO
 from creditfile.core.models import Company
+from creditfile.core.services.bulk import insert_one
 from creditfile.credit.choices import LineStatus, MeasureKind
 from creditfile.credit.models import CreditLine, Measure
 from creditfile.credit.services.lines import available_limit
@@ -317,7 +318,10 @@ def _decide(
     order.currency, order.rate, order.amount, order.base_amount = currency, rate, amount, base
     order.check_reasons = [r.as_dict() for r in reasons]
     order.decided_by, order.decided_at, order.decision_reason = None, None, ""
-    order.save()
+    if order.pk is None:
+        insert_one(order)  # a new order: every ERP check is one
+    else:
+        order.save()
     exposures.save(exposure)
     return CheckResult(
         released=released,
