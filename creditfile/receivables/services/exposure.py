@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
@@ -25,11 +25,15 @@ def locked_exposures(customer_id: int, company_id: int) -> tuple[Exposure, list[
     rows = _lock_rows(customer_id)
     mine = next((row for row in rows if row.company_id == company_id), None)
     if mine is None:
-        try:
-            with transaction.atomic():
-                Exposure.objects.create(customer_id=customer_id, company_id=company_id)
-        except IntegrityError:
-            pass  # created by a transaction running at the same time
+        # ON CONFLICT: created by a transaction running at the same time (which this
+        # insert then waits for); one statement, no savepoint around it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Exposure._meta.db_table} (company_id, customer_id,"
+                " open_receivables, open_orders, delivered_orders, updated_at)"
+                " VALUES (%s, %s, 0, 0, 0, %s) ON CONFLICT (company_id, customer_id) DO NOTHING",
+                [company_id, customer_id, connection.ops.adapt_datetimefield_value(timezone.now())],
+            )
         rows = _lock_rows(customer_id)
         mine = next(row for row in rows if row.company_id == company_id)
     return mine, rows
