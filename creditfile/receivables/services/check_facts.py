@@ -85,6 +85,10 @@ def _sql(blocking_kinds) -> str:
     measure, control = Measure._meta.db_table, CreditControl._meta.db_table
     order = SalesOrder._meta.db_table
     kinds = ", ".join(["%s"] * len(blocking_kinds))
+    # PostgreSQL writes a date as text in the session's DateStyle: ask for ISO.
+    due_date = (
+        "to_char(i.due_date, 'YYYY-MM-DD')" if connection.vendor == "postgresql" else "i.due_date"
+    )
     return "\nUNION ALL\n".join(
         [
             _row(
@@ -106,7 +110,7 @@ def _sql(blocking_kinds) -> str:
             _row("security", "s.amount", "s.coverage_percent")
             + f" FROM {security} s WHERE s.customer_id = %(customer)s"
             " AND s.valid_from <= %(day)s AND (s.valid_until IS NULL OR s.valid_until >= %(day)s)",
-            _row("due", "i.due_date", "SUM(i.open_base)")
+            _row("due", due_date, "SUM(i.open_base)")
             + f" FROM {invoice} i WHERE i.customer_id = %(customer)s"
             " AND i.company_id = %(company)s AND i.open_base > 0 AND i.due_date < %(day)s"
             " GROUP BY i.due_date",

@@ -225,3 +225,17 @@ def test_saving_an_exposure_writes_its_amounts_and_time(org):
         Decimal("0.05"),
     )
     assert row.updated_at == exposure.updated_at
+
+
+def test_it_reads_due_dates_whatever_the_sessions_date_style(org):
+    from django.db import connection
+
+    customer = credit_customer(org.cathy)
+    post_invoice(customer, "I-1", D(2026, 5, 1), "100", due_date=D(2026, 5, 31))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET DateStyle = 'SQL, DMY'")
+
+    facts = read(customer, Company.default())
+
+    assert facts.overdue == exposures.Overdue(Decimal("100.00"), D(2026, 5, 31))
