@@ -1,7 +1,9 @@
 """Credit lines: the one question every later control asks, `credit_line_for`.
 
-The receivables issue's order check calls `credit_line_for` and `available_limit`;
-nothing else should read CreditLine rows to decide whether credit exists.
+The receivables issue's order check calls `available_limit`; nothing else should read
+CreditLine rows to decide whether credit exists — except that check's one-query read
+(receivables/services/check_facts.py), which spells out `lines_in_force`'s rule in SQL for
+the hottest path and is held equal to it by its tests: change both together.
 """
 
 import datetime
