@@ -5,9 +5,10 @@ path. Built with the ORM it took ~15 queries, and Django spent about 0.5 ms of P
 composing each one — far more than the database spent answering. `read` asks the same
 questions in one hand-written `UNION ALL` (one row per fact, every column as text so
 both databases accept the union): the lines in force with their temporary amounts and
-whether the grade's terms count securities, the securities in force, the overdue and
-beyond-tolerance sums, blacklist and blocking-measure counts, the company's check
-settings and whether the order exists.
+whether the grade's terms count securities, the securities in force, the open overdue
+balances per due date (added up here, past the tolerance the settings in the same query
+give), blacklist and blocking-measure counts, the company's check settings and whether
+the order exists.
 
 It must run after `exposure.locked_exposures(…)`: every change to these rows' ledger
 happens under the customer's exposure lock, so a query started after the lock sees all
