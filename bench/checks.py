@@ -2,27 +2,38 @@
 
 The customers come from `creditfile demo` and their credit lines from the rescore
 benchmark's set-based records (bench/rescore.py), so every customer has a line. The
-benchmark starts `creditfile serve` (gunicorn, `--workers` processes, one thread each),
-then `--clients` concurrent clients post `POST /api/v1/credit-checks` for `--seconds`:
-each check a new order for a customer drawn from a seeded sequence, with an amount that
-releases most orders and blocks some. Every answer is timed from connect to the last
-byte. Afterwards every touched customer's stored exposure is compared with the ledger
-added up again: a fast check that reserved wrongly would fail the benchmark.
+benchmark starts `creditfile serve` (gunicorn, `--workers` processes of `--threads`
+threads each, keep-alive), then `--clients` concurrent connections post
+`POST /api/v1/credit-checks` for `--seconds`: each check a new order for a customer drawn
+from a seeded sequence, with an amount that releases most orders and blocks some.
+Afterwards every touched customer's stored exposure is compared with the ledger added up
+again: a fast check that reserved wrongly would fail the benchmark.
 
-The clients are one asyncio process on the same machine, so they take CPU from the
-server; their CPU time is printed with the figures.
+The load generator is `wrk` (Debian package `wrk`) with a Lua script when it is
+installed: a C program that costs the server's two cores little. Without it the clients
+are one asyncio process (`--load-generator python`), which on a 2-core machine takes a
+good share of the CPU from the server. Either way its CPU time is printed.
+
+Because the machine may be shared, the run also measures the server's own CPU time per
+check over `--sequential` checks sent one after another on one connection: the worker
+processes' user + system time (SQLite runs inside them; PostgreSQL's server processes
+are not counted), which other load changes far less than throughput.
 """
 
 import asyncio
+import http.client
 import json
 import os
 import random
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from bench import datasets
 from bench.rescore import ensure_credit_data
@@ -137,6 +148,120 @@ async def _load(port, key, customer_ids, clients, seconds, seed):
     return latencies, statuses, time.perf_counter() - started
 
 
+WRK_SCRIPT = """
+-- Each wrk thread: its own seeded sequence of customers and amounts, unique order refs.
+local ids, counter, tid = {}, 0, 0
+local n = 0
+function setup(thread)
+  thread:set("tid", n)
+  n = n + 1
+end
+function init(args)
+  tid = tonumber(wrk.thread:get("tid"))
+  math.randomseed(tonumber(args[2]) * 1000 + tid)
+  for line in io.lines(args[1]) do ids[#ids + 1] = tonumber(line) end
+  prefix = args[3]
+end
+function request()
+  counter = counter + 1
+  local body = string.format(
+    '{"customer_id": %d, "order_ref": "%s%d-%d", "amount": "%d.00", "source": "%s"}',
+    ids[math.random(#ids)], prefix, tid, counter, math.random(100, 60000), "SOURCE")
+  return wrk.format("POST", "PATH", nil, body)
+end
+function done(summary, latency, requests)
+  io.write(string.format(
+    '\\nWRK {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d,'
+    .. ' "p50_us": %d, "p99_us": %d}\\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout, latency:percentile(50), latency:percentile(99)))
+end
+""".replace("SOURCE", SOURCE).replace("PATH", PATH)
+
+
+def _wrk(port, key, ids_file, clients, seconds, seed, prefix) -> dict:
+    """`wrk` for `seconds` over `clients` keep-alive connections; its summary."""
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "checks.lua"
+        script.write_text(WRK_SCRIPT, encoding="utf-8")
+        done = subprocess.run(
+            [
+                "wrk",
+                f"--threads={min(2, clients)}",
+                f"--connections={clients}",
+                f"--duration={seconds}s",
+                "--timeout=10s",
+                "--header=Content-Type: application/json",
+                f"--header=Authorization: Bearer {key}",
+                f"--script={script}",
+                f"http://127.0.0.1:{port}{PATH}",
+                "--",
+                str(ids_file),
+                str(seed),
+                prefix,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+    line = next(row for row in done.stdout.splitlines() if row.startswith("WRK "))
+    return json.loads(line[4:])
+
+
+def _worker_pids(server: subprocess.Popen) -> list[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    if not children.exists():
+        return []
+    return [int(pid) for pid in children.read_text().split()]
+
+
+def _cpu_seconds(pids: list[int]) -> float | None:
+    """User + system seconds of the processes (Linux /proc); None elsewhere."""
+    total = 0
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _sequential(port, key, customer_ids, count, seed, server) -> dict:
+    """`count` checks one after another on one keep-alive connection; the server
+    workers' CPU time per check (other load on the machine changes it little)."""
+    rng = random.Random(seed)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    pids = _worker_pids(server)
+    before, started = _cpu_seconds(pids), time.perf_counter()
+    ok = 0
+    for number in range(count):
+        body = json.dumps(
+            {
+                "customer_id": rng.choice(customer_ids),
+                "order_ref": f"S-{number}",
+                "amount": f"{rng.randint(100, 60_000)}.00",
+                "source": SOURCE,
+            }
+        )
+        connection.request("POST", PATH, body, headers)
+        answer = connection.getresponse()
+        answer.read()
+        ok += answer.status == 200
+    elapsed = time.perf_counter() - started
+    after = _cpu_seconds(pids)
+    connection.close()
+    cpu = None if before is None or after is None else after - before
+    return {
+        "sequential_checks": count,
+        "sequential_ok": ok,
+        "sequential_ms_per_check": 1000 * elapsed / count,
+        "server_cpu_ms_per_check": None if cpu is None else 1000 * cpu / count,
+    }
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -167,13 +292,24 @@ def _verify() -> dict:
     }
 
 
-def worker(customers: int, seed: int, seconds: int, clients: int, workers: int) -> dict:
+def worker(
+    customers: int,
+    seed: int,
+    seconds: int,
+    clients: int,
+    workers: int,
+    threads: int = 1,
+    sequential: int = 500,
+    load_generator: str = "auto",
+) -> dict:
     from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
     from creditfile.customers.models import Customer
 
+    if load_generator == "auto":
+        load_generator = "wrk" if shutil.which("wrk") else "python"
     call_command("migrate", verbosity=0, interactive=False)
     datasets.ensure_demo_data(customers, seed, _log)
     ensure_credit_data(customers, seed, timezone.localdate())
@@ -190,47 +326,106 @@ def worker(customers: int, seed: int, seconds: int, clients: int, workers: int) 
         "creditfile",
         "serve",
         "--no-migrate",
+        "--no-access-log",
         f"--port={port}",
         f"--workers={workers}",
-        "--threads=1",
+        f"--threads={threads}",
         "--server=gunicorn",
     ]
     server = subprocess.Popen(
         command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    folder = tempfile.TemporaryDirectory()
+    ids_file = Path(folder.name) / "customers.txt"
+    ids_file.write_text("\n".join(map(str, customer_ids)) + "\n", encoding="utf-8")
     try:
         _wait_for(port, server)
-        _log(f"  warming up, then {clients} clients for {seconds} s …")
-        asyncio.run(_load(port, key, customer_ids, clients, 2, seed + 1))
-        _clear_previous_orders()
-        before = resource.getrusage(resource.RUSAGE_SELF)
-        latencies, statuses, elapsed = asyncio.run(
-            _load(port, key, customer_ids, clients, seconds, seed)
-        )
-        after = resource.getrusage(resource.RUSAGE_SELF)
+        _log(f"  warming up, then {clients} clients ({load_generator}) for {seconds} s …")
+        load_average = os.getloadavg() if hasattr(os, "getloadavg") else None
+        if load_generator == "wrk":
+            _wrk(port, key, ids_file, clients, 2, seed + 1, "W")
+            _clear_previous_orders()
+            connection.close()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            pids = _worker_pids(server)
+            server_before = _cpu_seconds(pids)
+            summary = _wrk(port, key, ids_file, clients, seconds, seed, "R")
+            server_after = _cpu_seconds(pids)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            elapsed = summary["duration_us"] / 1e6
+            answered = summary["requests"]
+            errors = summary["status_errors"] + summary["socket_errors"]
+            figures = {
+                "checks": answered,
+                "errors": errors,
+                "error_statuses": ["non-2xx"] if summary["status_errors"] else [],
+                "rate": (answered - errors) / elapsed,
+                "p50_ms": summary["p50_us"] / 1000,
+                "p99_ms": summary["p99_us"] / 1000,
+            }
+        else:
+            asyncio.run(_load(port, key, customer_ids, clients, 2, seed + 1))
+            _clear_previous_orders()
+            connection.close()
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            pids = _worker_pids(server)
+            server_before = _cpu_seconds(pids)
+            latencies, statuses, elapsed = asyncio.run(
+                _load(port, key, customer_ids, clients, seconds, seed)
+            )
+            server_after = _cpu_seconds(pids)
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            ok = [lat for lat, status in zip(latencies, statuses, strict=True) if status == "200"]
+            figures = {
+                "checks": len(latencies),
+                "errors": len(latencies) - len(ok),
+                "error_statuses": sorted(set(statuses) - {"200"}),
+                "rate": len(ok) / elapsed,
+                "p50_ms": 1000 * statistics.median(ok) if ok else None,
+                "p99_ms": 1000 * _percentile(ok, 0.99) if ok else None,
+            }
+        load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
+        verified = _verify()
+        connection.close()
+        measured = _sequential(port, key, customer_ids, sequential, seed + 2, server)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    ok = [lat for lat, status in zip(latencies, statuses, strict=True) if status == "200"]
+        folder.cleanup()
+    server_cpu = (
+        None if server_before is None or server_after is None else server_after - server_before
+    )
     return {
         "vendor": vendor,
         "customers": customers,
         "clients": clients,
         "workers": workers,
+        "threads": threads,
+        "load_generator": load_generator,
         "seconds": elapsed,
-        "checks": len(latencies),
-        "errors": len(latencies) - len(ok),
-        "error_statuses": sorted(set(statuses) - {"200"}),
-        "rate": len(ok) / elapsed,
-        "p50_ms": 1000 * statistics.median(ok) if ok else None,
-        "p99_ms": 1000 * _percentile(ok, 0.99) if ok else None,
+        **figures,
         "client_cpu_seconds": (after.ru_utime + after.ru_stime)
         - (before.ru_utime + before.ru_stime),
-        **_verify(),
+        "server_cpu_seconds": server_cpu,
+        "load_average_before": load_average,
+        "load_average_after": load_after,
+        **verified,
+        **measured,
     }
 
 
-def run(stdout, customers, seed, urls, seconds, clients, workers) -> list[dict]:
+def run(
+    stdout,
+    customers,
+    seed,
+    urls,
+    seconds,
+    clients,
+    workers,
+    threads=1,
+    sequential=500,
+    load_generator="auto",
+) -> list[dict]:
     reports = []
     for url in urls:
         target = datasets.Target(url)
@@ -244,6 +439,9 @@ def run(stdout, customers, seed, urls, seconds, clients, workers) -> list[dict]:
             f"--seconds={seconds}",
             f"--clients={clients}",
             f"--workers={workers}",
+            f"--threads={threads}",
+            f"--sequential={sequential}",
+            f"--load-generator={load_generator}",
         ]
         done = datasets.run_worker(target, args)
         if done.returncode != 0:
@@ -283,10 +481,39 @@ def format_table(reports: list[dict]) -> str:
             + (" ✓" if r["exposures_wrong"] == 0 else " ✗")
         ),
     )
-    row("client CPU seconds (same machine)", lambda r: f"{r['client_cpu_seconds']:.1f}")
+    row("load generator CPU seconds (same machine)", lambda r: f"{r['client_cpu_seconds']:.1f}")
+    row(
+        "server CPU ms per check under load",
+        lambda r: (
+            "—"
+            if r.get("server_cpu_seconds") is None
+            else f"{1000 * r['server_cpu_seconds'] / max(1, r['checks']):.2f}"
+        ),
+    )
+    row(
+        "server CPU ms per check, sequential",
+        lambda r: (
+            "—"
+            if r.get("server_cpu_ms_per_check") is None
+            else f"{r['server_cpu_ms_per_check']:.2f} ({r['sequential_checks']} checks)"
+        ),
+    )
+    row(
+        "ms per check, sequential (one connection)",
+        lambda r: f"{r['sequential_ms_per_check']:.2f}",
+    )
+    row(
+        "load average before → after",
+        lambda r: (
+            "—"
+            if not r.get("load_average_before")
+            else f"{r['load_average_before'][0]:.1f} → {r['load_average_after'][0]:.1f}"
+        ),
+    )
     for r in reports:
         lines.append(
-            f"{r['label']}: {r['customers']:,} customers, {r['clients']} clients, "
-            f"gunicorn {r['workers']} workers × 1 thread, {r['seconds']:.0f} s"
+            f"{r['label']}: {r['customers']:,} customers, {r['clients']} clients "
+            f"({r.get('load_generator', 'python')}), gunicorn {r['workers']} workers × "
+            f"{r.get('threads', 1)} thread(s), keep-alive, {r['seconds']:.0f} s"
         )
     return "\n".join(lines) + "\n"

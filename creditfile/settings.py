@@ -134,6 +134,8 @@ def _database() -> dict:
             ),
             "transaction_mode": "IMMEDIATE",
         },
+        # Keep the connection (and its PRAGMAs) across requests, as for PostgreSQL.
+        "CONN_MAX_AGE": env_int("CREDITFILE_CONN_MAX_AGE", 60),
         # Tests use a file too, never Django's in-memory default: concurrency tests and
         # the browser tests' live server open several connections at once, and a shared
         # in-memory database locks whole tables instead of queueing writers like WAL does.

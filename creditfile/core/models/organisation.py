@@ -1,8 +1,9 @@
+import datetime
 import hashlib
 import secrets
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -101,17 +102,36 @@ class ApiToken(models.Model):
         token = cls.objects.create(user=user, name=name, prefix=key[:8], key_hash=cls.hash_key(key))
         return token, key
 
+    # The time of last use is written at most this often: a write on every call would
+    # make every API request a writing transaction (on SQLite they queue one at a time).
+    LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+
     @classmethod
     def user_for_key(cls, key: str) -> User | None:
-        token = (
-            cls.objects.select_related("user")
-            .filter(key_hash=cls.hash_key(key or ""), revoked_at__isnull=True)
-            .first()
+        """The active user of a live token, with their role codes, in one query (every
+        API call asks this first)."""
+        from django.contrib.auth.models import Group
+
+        now = timezone.now()
+        separator = "chr(31)" if connection.vendor == "postgresql" else "char(31)"
+        joined = "string_agg" if connection.vendor == "postgresql" else "group_concat"
+        member = User.groups.through._meta.db_table
+        sql = (
+            f"SELECT u.*, t.id AS cf_token_id, CASE WHEN t.last_used_at IS NULL"
+            f" OR t.last_used_at < %s THEN 1 ELSE 0 END AS cf_token_stale,"
+            f" (SELECT {joined}(g.name, {separator}) FROM {Group._meta.db_table} g"
+            f" JOIN {member} m ON m.group_id = g.id WHERE m.user_id = u.id) AS cf_roles"
+            f" FROM {cls._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id"
+            " WHERE t.key_hash = %s AND t.revoked_at IS NULL"
         )
-        if token is None or not token.user.is_active:
+        stale = connection.ops.adapt_datetimefield_value(now - cls.LAST_USED_RESOLUTION)
+        user = next(iter(User.objects.raw(sql, [stale, cls.hash_key(key or "")])), None)
+        if user is None or not user.is_active:
             return None
-        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-        return token.user
+        user._role_codes = set(filter(None, (user.cf_roles or "").split(chr(31))))
+        if user.cf_token_stale:
+            cls.objects.filter(pk=user.cf_token_id).update(last_used_at=now)
+        return user
 
 
 class Company(models.Model):

@@ -1,7 +1,9 @@
 """Credit lines: the one question every later control asks, `credit_line_for`.
 
-The receivables issue's order check calls `credit_line_for` and `available_limit`;
-nothing else should read CreditLine rows to decide whether credit exists.
+The receivables issue's order check calls `available_limit`; nothing else should read
+CreditLine rows to decide whether credit exists — except that check's one-query read
+(receivables/services/check_facts.py), which spells out `lines_in_force`'s rule in SQL for
+the hottest path and is held equal to it by its tests: change both together.
 """
 
 import datetime
@@ -97,10 +99,15 @@ def temporary_amount(line: CreditLine, on_date: datetime.date) -> Decimal:
 def security_headroom(customer, on_date: datetime.date) -> Decimal:
     """What deposits, guarantees and insurance add, weighted by their coverage.
     `customer` may be the customer or its id."""
-    total = ZERO
     securities = CreditSecurity.objects.filter(customer=customer).filter(_valid_on(on_date))
-    for security in securities:
-        total += (security.amount * security.coverage_percent / 100).quantize(Decimal("0.01"))
+    return headroom_of((security.amount, security.coverage_percent) for security in securities)
+
+
+def headroom_of(securities) -> Decimal:
+    """The headroom of securities given as (amount, coverage percent) pairs."""
+    total = ZERO
+    for amount, coverage_percent in securities:
+        total += (amount * coverage_percent / 100).quantize(Decimal("0.01"))
     return total
 
 
@@ -113,12 +120,19 @@ def available_limit(line: CreditLine, on_date: datetime.date | None = None) -> D
         return ZERO
     total = line.limit + temporary_amount(line, on_date)
     if line.policy_id:
-        try:
-            counts = terms_for(line.policy_id, line.grade).security_counts_as_headroom
-        except WorkflowError:
-            counts = False
+        if hasattr(line, "security_counts_on_date"):  # read with the line (order check)
+            counts = bool(line.security_counts_on_date)
+        else:
+            try:
+                counts = terms_for(line.policy_id, line.grade).security_counts_as_headroom
+            except WorkflowError:
+                counts = False
         if counts:
-            total += security_headroom(line.customer_id, on_date)
+            total += (
+                line.security_headroom_on_date
+                if hasattr(line, "security_headroom_on_date")
+                else security_headroom(line.customer_id, on_date)
+            )
     return total
 
 

@@ -10,8 +10,9 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.db.models import Min, Q, Sum
+from django.utils import timezone
 
 from creditfile.core.fields import ZERO
 from creditfile.receivables.choices import CheckPoint, OrderStatus, WriteOffStatus
@@ -24,11 +25,15 @@ def locked_exposures(customer_id: int, company_id: int) -> tuple[Exposure, list[
     rows = _lock_rows(customer_id)
     mine = next((row for row in rows if row.company_id == company_id), None)
     if mine is None:
-        try:
-            with transaction.atomic():
-                Exposure.objects.create(customer_id=customer_id, company_id=company_id)
-        except IntegrityError:
-            pass  # created by a transaction running at the same time
+        # ON CONFLICT: created by a transaction running at the same time (which this
+        # insert then waits for); one statement, no savepoint around it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Exposure._meta.db_table} (company_id, customer_id,"
+                " open_receivables, open_orders, delivered_orders, updated_at)"
+                " VALUES (%s, %s, 0, 0, 0, %s) ON CONFLICT (company_id, customer_id) DO NOTHING",
+                [company_id, customer_id, connection.ops.adapt_datetimefield_value(timezone.now())],
+            )
         rows = _lock_rows(customer_id)
         mine = next(row for row in rows if row.company_id == company_id)
     return mine, rows
@@ -58,13 +63,34 @@ def locked_exposures_of(customer_ids, company_id: int) -> dict[int, Exposure]:
 
 
 def _lock_rows(customer_id: int) -> list[Exposure]:
-    return list(Exposure.objects.select_for_update().filter(customer_id=customer_id).order_by("id"))
+    # Every order check takes this lock first: written out, not composed by the ORM.
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT * FROM {Exposure._meta.db_table} WHERE customer_id = %s ORDER BY id{lock}"
+    return list(Exposure.objects.raw(sql, [customer_id]))
+
+
+_AMOUNTS = ("open_receivables", "open_orders", "delivered_orders")
 
 
 def save(exposure: Exposure) -> None:
-    exposure.save(
-        update_fields=["open_receivables", "open_orders", "delivered_orders", "updated_at"]
-    )
+    """Write the row's amounts (what `exposure.save(update_fields=…)` writes, with one
+    written-out UPDATE: every order check ends here)."""
+    exposure.updated_at = timezone.now()
+    ops = connection.ops
+    values = []
+    for name in _AMOUNTS:
+        field = Exposure._meta.get_field(name)
+        values.append(
+            ops.adapt_decimalfield_value(
+                getattr(exposure, name), field.max_digits, field.decimal_places
+            )
+        )
+    columns = ", ".join(f"{name} = %s" for name in (*_AMOUNTS, "updated_at"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Exposure._meta.db_table} SET {columns} WHERE id = %s",
+            [*values, ops.adapt_datetimefield_value(exposure.updated_at), exposure.pk],
+        )
 
 
 def hold(exposure: Exposure, order: SalesOrder, amount: Decimal) -> None:

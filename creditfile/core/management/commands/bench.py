@@ -5,6 +5,7 @@ source tree; add `bench aging` etc. as further subparsers below.
 """
 
 import json
+import shutil
 import sys
 
 from django.conf import settings
@@ -80,6 +81,19 @@ class Command(BaseCommand):
         checks.add_argument("--seconds", type=int, default=30)
         checks.add_argument("--clients", type=int, default=16)
         checks.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+        checks.add_argument("--threads", type=int, default=1, help="threads per worker")
+        checks.add_argument(
+            "--sequential",
+            type=int,
+            default=500,
+            help="checks sent one by one afterwards to measure the server's CPU per check",
+        )
+        checks.add_argument(
+            "--load-generator",
+            choices=["auto", "wrk", "python"],
+            default="auto",
+            help="wrk (Debian package) when installed, else an asyncio client",
+        )
         checks.add_argument("--json", dest="json_path", help="also write the results here")
         checks.add_argument("--worker", action="store_true", help="(internal) measure this DB")
 
@@ -152,18 +166,37 @@ class Command(BaseCommand):
         workers,
         json_path,
         worker,
+        threads=1,
+        sequential=500,
+        load_generator="auto",
         **_,
     ):
-        if min(customers, seconds, clients, workers) < 1:
-            raise CommandError("--customers, --seconds, --clients and --workers must be ≥ 1.")
+        if min(customers, seconds, clients, workers, threads, sequential) < 1:
+            raise CommandError(
+                "--customers, --seconds, --clients, --workers, --threads and --sequential "
+                "must be ≥ 1."
+            )
+        if load_generator == "wrk" and not shutil.which("wrk"):
+            raise CommandError("wrk is not installed (Debian: apt-get install wrk).")
         if worker:
-            report = bench.checks.worker(customers, seed, seconds, clients, workers)
+            report = bench.checks.worker(
+                customers, seed, seconds, clients, workers, threads, sequential, load_generator
+            )
             self.stdout.write(json.dumps(report, ensure_ascii=False))
             return
         urls = database_urls or [bench.datasets.current_target_url()]
         try:
             reports = bench.checks.run(
-                self.stdout, customers, seed, urls, seconds, clients, workers
+                self.stdout,
+                customers,
+                seed,
+                urls,
+                seconds,
+                clients,
+                workers,
+                threads,
+                sequential,
+                load_generator,
             )
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc

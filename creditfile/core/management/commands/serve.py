@@ -19,13 +19,18 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--no-migrate", action="store_true", help="不自动执行数据库迁移")
         parser.add_argument(
+            "--no-access-log", action="store_true", help="不记录访问日志（如性能基准测试）"
+        )
+        parser.add_argument(
             "--server",
             choices=["gunicorn", "waitress"],
             default=None,
             help="默认：gunicorn（Linux）",
         )
 
-    def handle(self, *args, host, port, workers, threads, no_migrate, server, **options):
+    def handle(
+        self, *args, host, port, workers, threads, no_migrate, no_access_log, server, **options
+    ):
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -35,7 +40,7 @@ class Command(BaseCommand):
         if server == "waitress":
             self._waitress(host, port, threads)
         else:
-            self._gunicorn(host, port, workers, threads)
+            self._gunicorn(host, port, workers, threads, not no_access_log)
 
     def _waitress(self, host, port, threads):
         from waitress import serve
@@ -44,7 +49,7 @@ class Command(BaseCommand):
 
         serve(application, host=host, port=port, threads=threads, ident="CreditFile")
 
-    def _gunicorn(self, host, port, workers, threads):
+    def _gunicorn(self, host, port, workers, threads, access_log=True):
         from gunicorn.app.base import BaseApplication
 
         from creditfile.wsgi import application
@@ -53,8 +58,13 @@ class Command(BaseCommand):
             def load_config(self):
                 self.cfg.set("bind", f"{host}:{port}")
                 self.cfg.set("workers", workers)
+                # Threaded workers keep connections alive (an ERP sending checks one after
+                # another reuses its connection), even with one thread each; gunicorn's
+                # default sync worker closes every connection after one request.
+                self.cfg.set("worker_class", "gthread")
                 self.cfg.set("threads", threads)
-                self.cfg.set("accesslog", "-")
+                if access_log:
+                    self.cfg.set("accesslog", "-")
                 self.cfg.set("proc_name", "creditfile")
 
             def load(self):
