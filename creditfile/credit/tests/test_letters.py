@@ -13,6 +13,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
+from creditfile.access.models import AuditEvent
 from creditfile.access.services.deliveries import stamp_for
 from creditfile.core.models import Company
 from creditfile.credit.choices import ApplicationState, LetterKind
@@ -391,9 +392,19 @@ def test_a_sales_rep_may_not_generate_but_may_download(client, org, customer):
     response = client.get(reverse("credit:letter_pdf", args=[letter.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "本文件由 Alice（alice） 于 2026-11-23" in text
     response = client.get(reverse("credit:letter_docx", args=[letter.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
+    footer = Document(io.BytesIO(response.content)).sections[0].footer.paragraphs[0].text
+    assert footer.startswith("本文件由 Alice（alice） 于 2026-11-23")
+    events = AuditEvent.objects.filter(action="print").order_by("id")
+    assert [(e.user_id, e.customer_id, e.object_id, e.detail["format"]) for e in events] == [
+        (org.alice.pk, customer.pk, str(letter.pk), "pdf"),
+        (org.alice.pk, customer.pk, str(letter.pk), "docx"),
+    ]
+    assert events[0].object_type == "credit.replyletter"
 
 
 @pytest.mark.parametrize("name", ["credit:letter_pdf", "credit:letter_docx"])
