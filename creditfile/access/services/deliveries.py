@@ -65,7 +65,7 @@ class Stamp:
         }
 
     def print_line(self) -> str:
-        return _("打印人：%(who)s　　打印时间：%(when)s") % {"who": self.who, "when": self.when}
+        return _("打印人：%(user)s　　打印时间：%(time)s") % {"user": self.who, "time": self.when}
 
     def watermark(self) -> str:
         return _("内部资料 %(who)s %(when)s") % {"who": self.who, "when": self.when}
