@@ -224,3 +224,14 @@ def test_invoice_import_job_report(client, org):
     assert_text_cell(sheet["D3"], "-1+1")
     event = last_event("export")
     assert (event.object_type, event.object_id) == ("receivables.importjob", str(job.pk))
+
+
+def test_a_page_printed_from_the_browser_carries_the_stamp_on_paper_only(client, org):
+    client.force_login(org.alice)
+
+    page = client.get(reverse("customers:list")).content.decode()
+
+    assert '<div class="print-stamp" aria-hidden="true">打印人：Alice（alice）' in page
+    assert "内部资料 Alice（alice） 2026-06-30 10:30" in page  # the watermark, shown by app.css
+    client.logout()
+    assert "print-stamp" not in client.get(reverse("login")).content.decode()
