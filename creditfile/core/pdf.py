@@ -220,10 +220,10 @@ def build_pdf(
         canv.line(MARGIN_X, bottom, width - MARGIN_X, bottom)
         canv.setFont(font, 8)
         canv.drawString(MARGIN_X, bottom - 4 * mm, footer)
-        if to_customer:
+        if to_customer:  # small, just above the footer rule, inside any printer's margin
             canv.setFont(font, 6.5)
             canv.setFillColor(WATERMARK_COLOR)
-            canv.drawString(MARGIN_X, bottom - 8.5 * mm, stamp.trace_line())
+            canv.drawRightString(width - MARGIN_X, bottom + 1.5 * mm, stamp.trace_line())
         canv.restoreState()
 
     buffer = BytesIO()
