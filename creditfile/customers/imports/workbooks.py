@@ -11,12 +11,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from creditfile.access.services.deliveries import Stamp, spreadsheet, workbook_bytes
+from creditfile.access.services.deliveries import XLSX, Stamp, spreadsheet, workbook_bytes
 from creditfile.core.validators import uscc_check_digit
 from creditfile.customers.imports import columns as c
 from creditfile.customers.imports.values import choice_labels
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_CONTENT_TYPE = XLSX
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="0B2545")
 _REQUIRED_FILL = PatternFill("solid", fgColor="9B1C1C")
