@@ -3,7 +3,9 @@
 The Chinese font ships inside the package (core/fonts/, WenQuanYi Micro Hei, Apache-2.0)
 and is embedded as a subset, so a PDF prints the same on any machine and needs nothing
 from the internet. Every document gets the same page frame: the company letterhead and
-title on top, who printed it and when, and "第 x 页 共 y 页" at the bottom.
+title on top, who printed it and when, and "第 x 页 共 y 页" at the bottom. Internal
+documents also carry a light diagonal watermark with the same person and time; letters to
+customers carry only a small line saying who made the copy (access/services/deliveries.py).
 """
 
 from datetime import date, datetime
@@ -11,11 +13,10 @@ from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from urllib.parse import quote
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
@@ -27,6 +28,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
+
+if TYPE_CHECKING:
+    from creditfile.access.services.deliveries import Stamp
 
 FONT_NAME = "WenQuanYiMicroHei"
 FONT_FILE = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
@@ -40,6 +44,11 @@ MUTED = colors.HexColor("#555555")
 MARGIN_X = 15 * mm
 MARGIN_TOP = 22 * mm
 MARGIN_BOTTOM = 18 * mm
+
+WATERMARK_COLOR = colors.HexColor("#9aa5b1")
+WATERMARK_ALPHA = 0.3
+WATERMARK_SIZE = 15
+WATERMARK_ANGLE = 35
 
 
 @cache
@@ -148,36 +157,53 @@ class _NumberedCanvas(canvas.Canvas):
         self.drawRightString(width - MARGIN_X, MARGIN_BOTTOM - 10 * mm, label)
 
 
+def _draw_watermark(canv: canvas.Canvas, text: str, width: float, height: float) -> None:
+    """The stamp, light and diagonal, tiled over the page under the content."""
+    canv.setFont(FONT_NAME, WATERMARK_SIZE)
+    canv.setFillColor(WATERMARK_COLOR)
+    canv.setFillAlpha(WATERMARK_ALPHA)
+    for row in range(3):
+        for column in range(2):
+            canv.saveState()
+            canv.translate(width * (0.3 + 0.45 * column), height * (0.2 + 0.3 * row))
+            canv.rotate(WATERMARK_ANGLE)
+            canv.drawCentredString(0, 0, text)
+            canv.restoreState()
+
+
 def build_pdf(
     story: list,
     *,
     title: str,
-    user=None,
+    stamp: "Stamp",
     reference: str = "",
     pagesize=A4,
     letterhead: str | None = None,
     footer: str | None = None,
+    to_customer: bool = False,
 ) -> bytes:
     """Lay out `story` (platypus flowables) in the shared page frame and return the PDF bytes.
 
+    `stamp` says who made the file and when: an internal document prints it in the footer
+    and as a diagonal watermark on every page. A letter to a customer (`to_customer`)
+    passes its selling company as `letterhead` and its own `footer`, and carries the stamp
+    only as a small line under the footer: an "internal" watermark does not belong on it.
     `reference` (e.g. a card or letter number) is repeated in every page header, so a
-    loose page can be put back where it belongs. A letter to a customer passes its selling
-    company as `letterhead` and its own `footer`, since who printed it is internal.
+    loose page can be put back where it belongs.
     """
     font = register_font()
     letterhead = letterhead or company_name()
     if footer is None:
-        printed_by = str(user) if user is not None else EMPTY
-        printed_at = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-        footer = _("打印人：%(user)s　　打印时间：%(time)s") % {
-            "user": printed_by,
-            "time": printed_at,
-        }
+        footer = stamp.print_line()
     header_right = f"{title}　{reference}" if reference else title
 
     def decorate(canv: canvas.Canvas, doc):
         width, height = doc.pagesize
         canv.saveState()
+        if not to_customer:
+            _draw_watermark(canv, stamp.watermark(), width, height)
+            canv.restoreState()
+            canv.saveState()
         top = height - MARGIN_TOP + 8 * mm
         canv.setFont(font, 11)
         canv.setFillColor(ACCENT)
@@ -194,6 +220,10 @@ def build_pdf(
         canv.line(MARGIN_X, bottom, width - MARGIN_X, bottom)
         canv.setFont(font, 8)
         canv.drawString(MARGIN_X, bottom - 4 * mm, footer)
+        if to_customer:  # small, just above the footer rule, inside any printer's margin
+            canv.setFont(font, 6.5)
+            canv.setFillColor(WATERMARK_COLOR)
+            canv.drawRightString(width - MARGIN_X, bottom + 1.5 * mm, stamp.trace_line())
         canv.restoreState()
 
     buffer = BytesIO()
@@ -226,16 +256,3 @@ def build_pdf(
 
 def content_width(pagesize=A4) -> float:
     return pagesize[0] - 2 * MARGIN_X
-
-
-def pdf_response(content: bytes, filename: str, ascii_fallback: str) -> HttpResponse:
-    """Show the PDF in the browser under a Chinese file name (RFC 6266/5987 filename*), with
-    an ASCII name for old clients; never cached, since it is confidential."""
-    for char in '\\/:*?"<>|\r\n\t':
-        filename = filename.replace(char, "_")
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f"inline; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response

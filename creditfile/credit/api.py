@@ -11,11 +11,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -994,9 +993,6 @@ def generate_letter(request, application_id: int, payload: LetterIn):
     return Status(201, letter)
 
 
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
 def _letter_for(user, pk: int) -> ReplyLetter:
     _require_perm(user, "credit.view_replyletter")
     letter = (
@@ -1007,18 +1003,6 @@ def _letter_for(user, pk: int) -> ReplyLetter:
     if letter is None:
         raise Http404
     return letter
-
-
-def _download(content: bytes, content_type: str, filename: str, fallback: str) -> HttpResponse:
-    """The letter as a file under its Chinese name; never cached, it is confidential."""
-    for char in '\\/:*?"<>|\r\n\t':
-        filename = filename.replace(char, "_")
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @router.get(
@@ -1036,13 +1020,7 @@ def get_letter(request, letter_id: int):
     summary="回复函 PDF · Download the reply letter as PDF",
 )
 def letter_pdf(request, letter_id: int):
-    letter = _letter_for(request.user, letter_id)
-    return _download(
-        letters.letter_pdf(letter),
-        "application/pdf",
-        letters.letter_filename(letter, "pdf"),
-        f"reply-letter-{letter.pk}.pdf",
-    )
+    return letters.send_letter(request, _letter_for(request.user, letter_id), "pdf")
 
 
 @router.get(
@@ -1051,13 +1029,7 @@ def letter_pdf(request, letter_id: int):
     summary="回复函 DOCX · Download the reply letter as DOCX",
 )
 def letter_docx(request, letter_id: int):
-    letter = _letter_for(request.user, letter_id)
-    return _download(
-        letters.letter_docx(letter),
-        DOCX_TYPE,
-        letters.letter_filename(letter, "docx"),
-        f"reply-letter-{letter.pk}.docx",
-    )
+    return letters.send_letter(request, _letter_for(request.user, letter_id), "docx")
 
 
 # -- evaluations and lines ----------------------------------------------------------------

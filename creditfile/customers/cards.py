@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
+from creditfile.access.services.deliveries import Stamp, stamp_for
 from creditfile.core import pdf
 from creditfile.core.fields import MoneyField
 from creditfile.customers.choices import CustomerKind
@@ -520,9 +521,12 @@ def _related(customer: Customer, name: str):
         return None
 
 
-def build_customer_card(customer: Customer, *, user=None, kind: str | None = None) -> bytes:
-    """The card of `customer` as A4 PDF bytes; `kind` overrides the card the customer's kind
-    would print. The caller has already decided `user` may see the customer."""
+def build_customer_card(
+    customer: Customer, *, user=None, stamp: Stamp | None = None, kind: str | None = None
+) -> bytes:
+    """The card of `customer` as A4 PDF bytes, stamped with `stamp` (or `user` now); `kind`
+    overrides the card the customer's kind would print. The caller has already decided the
+    user may see the customer."""
     kind = kind or customer.kind
     if kind not in CustomerKind.values:
         raise ValueError(f"unknown card kind {kind!r}")
@@ -543,5 +547,8 @@ def build_customer_card(customer: Customer, *, user=None, kind: str | None = Non
     styles = pdf.paragraph_styles()
     story = _Card(customer, kind, styles, pdf.content_width()).build()
     return pdf.build_pdf(
-        story, title=card_title(kind), user=user, reference=_("卡号 %s") % card_number(customer)
+        story,
+        title=card_title(kind),
+        stamp=stamp or stamp_for(user),
+        reference=_("卡号 %s") % card_number(customer),
     )

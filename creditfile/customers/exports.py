@@ -2,7 +2,9 @@
 
 openpyxl's write-only mode keeps memory flat however many rows there are; the rows
 come from a database iterator in chunks. Dates stay dates and money stays Decimal
-so the sheet sorts and sums correctly in Excel.
+so the sheet sorts and sums correctly in Excel. The workbook comes from
+access/services/deliveries.py: its first row names who exported it and when, and no cell
+can turn into a formula.
 """
 
 from dataclasses import dataclass
@@ -13,10 +15,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from creditfile.access.services.deliveries import STAMP_ROWS, Stamp, spreadsheet
 from creditfile.customers.services.freshness import stale_reason
 
 EXPORT_CAP = 100_000
@@ -72,17 +74,20 @@ class ExportResult:
     capped: bool
 
 
-def write_customer_list(queryset: QuerySet, target, cap: int = EXPORT_CAP) -> ExportResult:
+def write_customer_list(
+    queryset: QuerySet, target, *, stamp: Stamp | None, cap: int = EXPORT_CAP
+) -> ExportResult:
     """Write the customers of `queryset`, in its order, as an .xlsx file to `target`.
 
-    Past `cap` rows the sheet ends with a row saying so, instead of silently stopping.
+    The header is the row under the stamp line. Past `cap` rows the sheet ends with a row
+    saying so, instead of silently stopping.
     """
-    workbook = Workbook(write_only=True)
+    workbook = spreadsheet(stamp, write_only=True)
     sheet = workbook.create_sheet(_("客户一览表"))
     # Write-only sheets take layout only before the first row is written.
     for index, (_header, width, _fmt, _value) in enumerate(COLUMNS, 1):
         sheet.column_dimensions[_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = f"A{STAMP_ROWS + 2 if stamp else 2}"
 
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="EEF2F6")

@@ -3,17 +3,18 @@
 The conventions of the customer list export (customers/exports.py): write-only openpyxl,
 Chinese headers in bold on a grey band, money as numbers with two decimals so the sheet
 sums and sorts in Excel, dates as dates. A second sheet lists the open invoices behind
-the report, up to the same cap as the customer list, with a row saying so past it.
+the report, up to the same cap as the customer list, with a row saying so past it. Both
+sheets open with the stamp line of access/services/deliveries.py.
 """
 
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from creditfile.access.services.deliveries import STAMP_ROWS, Stamp, spreadsheet
 from creditfile.customers.exports import DATE_FORMAT, EXPORT_CAP, MONEY_FORMAT
 from creditfile.receivables.services.aging import AgingReport, AgingRow, age, aged_invoices
 
@@ -50,14 +51,18 @@ def _summary_row(sheet, row: AgingRow, grand_total: Decimal, bold=False) -> list
     return cells
 
 
-def write_aging(report: AgingReport, customers, target, cap: int = EXPORT_CAP) -> None:
-    """Write `report` (summary and its open invoices, of `customers` only) to `target`."""
-    workbook = Workbook(write_only=True)
+def write_aging(
+    report: AgingReport, customers, target, *, stamp: Stamp | None, cap: int = EXPORT_CAP
+) -> int:
+    """Write `report` (summary and its open invoices, of `customers` only) to `target`;
+    the number of invoice rows written."""
+    workbook = spreadsheet(stamp, write_only=True)
+    top = STAMP_ROWS if stamp else 0
     summary = workbook.create_sheet(_("账龄汇总"))
     widths = [30] + [16] * len(report.buckets) + [18, 10, 10, 8]
     for index, width in enumerate(widths, 1):
         summary.column_dimensions[get_column_letter(index)].width = width
-    summary.freeze_panes = "B3"
+    summary.freeze_panes = f"B{top + 3}"
     title = _("账龄分析 截至 %(date)s · %(company)s · 按%(group)s") % {
         "date": report.as_of.isoformat(),
         "company": report.company,
@@ -74,11 +79,12 @@ def write_aging(report: AgingReport, customers, target, cap: int = EXPORT_CAP) -
     shares = [_cell(summary, _("各段占比"), bold=True)]
     shares += [_cell(summary, _share(share), SHARE_FORMAT, True) for share in report.bucket_shares]
     summary.append(shares)
-    _write_invoices(workbook, report, customers, cap)
+    written = _write_invoices(workbook, report, customers, cap, top)
     workbook.save(target)
+    return written
 
 
-def _write_invoices(workbook, report: AgingReport, customers, cap: int) -> None:
+def _write_invoices(workbook, report: AgingReport, customers, cap: int, top: int) -> int:
     sheet = workbook.create_sheet(_("未收发票明细"))
     columns = [
         (_("客户名称"), 32),
@@ -94,7 +100,7 @@ def _write_invoices(workbook, report: AgingReport, customers, cap: int) -> None:
     ]
     for index, (_header, width) in enumerate(columns, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = f"A{top + 2}"
     sheet.append([_cell(sheet, header, bold=True, fill=True) for header, _w in columns])
     invoices = aged_invoices(
         report.as_of, report.group_by, None, company=report.company, customers=customers
@@ -123,3 +129,4 @@ def _write_invoices(workbook, report: AgingReport, customers, cap: int) -> None:
             ]
         )
         written += 1
+    return written

@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from creditfile.access.services import deliveries
+from creditfile.access.services.audit import Action
 from creditfile.customers.imports import Problem, build_report
-from creditfile.customers.imports.workbooks import XLSX_CONTENT_TYPE
 from creditfile.receivables import imports
 from creditfile.receivables.imports.reading import CSV_SUFFIXES
 from creditfile.receivables.models import ImportJob, ImportMapping
@@ -118,11 +119,20 @@ def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def import_job_report(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    problems = (Problem("", p.row, p.column, p.message) for p in job.problems.iterator())
-    response = HttpResponse(build_report(problems), content_type=XLSX_CONTENT_TYPE)
-    stamp = timezone.localtime(job.created_at).strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report-{stamp}.xlsx"'
-    return response
+    problems = [Problem("", p.row, p.column, p.message) for p in job.problems.iterator()]
+    stamp = deliveries.stamp_for(request.user)
+    filename = f"import-{job.pk}-report-{timezone.localtime(job.created_at):%Y%m%d-%H%M}.xlsx"
+    return deliveries.send(
+        request,
+        build_report(problems, stamp=stamp),
+        filename=filename,
+        fallback=filename,
+        content_type=deliveries.XLSX,
+        action=Action.EXPORT,
+        stamp=stamp,
+        obj=job,
+        detail={"kind": "invoice_import_report", "rows": len(problems)},
+    )
 
 
 # -- mappings ----------------------------------------------------------------------------------

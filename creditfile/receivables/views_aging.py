@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from creditfile.access.services import deliveries
+from creditfile.access.services.audit import Action
 from creditfile.core.models import Company
 from creditfile.customers.services.visibility import visible_customers
 from creditfile.receivables.exports import write_aging
@@ -26,7 +28,6 @@ from creditfile.receivables.services import aging
 
 GROUPS_PER_PAGE = 100
 INVOICES_PER_PAGE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class AgingFilterForm(forms.Form):
@@ -131,13 +132,22 @@ def aging_export(request: HttpRequest) -> HttpResponse:
     report = aging.aging_report(as_of, company=company, group_by=group_by, customers=customers)
     # Built before the response starts (as the customer list export), then streamed.
     target = tempfile.TemporaryFile()
-    write_aging(report, customers, target)
+    stamp = deliveries.stamp_for(request.user)
+    rows = write_aging(report, customers, target, stamp=stamp)
     target.seek(0)
-    return FileResponse(
+    return deliveries.send(
+        request,
         target,
-        as_attachment=True,
         filename=_("账龄分析") + f"-{as_of:%Y%m%d}.xlsx",
-        content_type=XLSX,
+        fallback=f"aging-{as_of:%Y%m%d}.xlsx",
+        content_type=deliveries.XLSX,
+        action=Action.EXPORT,
+        stamp=stamp,
+        detail={
+            "filters": f"as_of={as_of.isoformat()}；company={report.company}；group_by={group_by}",
+            "rows": rows,
+            "groups": len(report.rows),
+        },
     )
 
 

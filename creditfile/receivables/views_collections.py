@@ -6,8 +6,6 @@ Every case, letter and run is reached through the customers the user may see; a 
 one is a 404, a missing permission a 403.
 """
 
-from urllib.parse import quote
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,7 +19,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from creditfile.core.models import Company
-from creditfile.core.pdf import pdf_response
 from creditfile.customers.services.visibility import get_customer_for, visible_customers
 from creditfile.receivables.choices import ActionKind, CaseOutcome, CaseStatus, RunStatus
 from creditfile.receivables.models import (
@@ -34,7 +31,6 @@ from creditfile.receivables.models import (
 from creditfile.receivables.services import collections, dunning, dunning_letters
 from creditfile.receivables.services.collections import CollectionError
 
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PER_PAGE = 50
 
 
@@ -374,34 +370,14 @@ def _letter_for(request: HttpRequest, pk: int) -> DunningLetter:
     )
 
 
-def _attachment(content: bytes, content_type: str, filename: str, ascii_name: str):
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @require_GET
 def letter_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    letter = _letter_for(request, pk)
-    return pdf_response(
-        dunning_letters.letter_pdf(letter),
-        dunning_letters.letter_filename(letter, "pdf"),
-        f"dunning-letter-{letter.pk}.pdf",
-    )
+    return dunning_letters.send_letter(request, _letter_for(request, pk), "pdf", inline=True)
 
 
 @require_GET
 def letter_docx(request: HttpRequest, pk: int) -> HttpResponse:
-    letter = _letter_for(request, pk)
-    return _attachment(
-        dunning_letters.letter_docx(letter),
-        DOCX_TYPE,
-        dunning_letters.letter_filename(letter, "docx"),
-        f"dunning-letter-{letter.pk}.docx",
-    )
+    return dunning_letters.send_letter(request, _letter_for(request, pk), "docx")
 
 
 # --- The customer file's panel ---------------------------------------------------------------
@@ -541,12 +517,7 @@ def run_letters_zip(request: HttpRequest, pk: int) -> HttpResponse:
     letters = DunningLetter.objects.filter(
         proposal__run=run, customer__in=visible_customers(request.user)
     ).select_related("customer", "company")
-    return _attachment(
-        dunning_letters.letters_zip(letters),
-        "application/zip",
-        _("催款函-批次%(pk)s.zip") % {"pk": run.pk},
-        f"dunning-run-{run.pk}.zip",
-    )
+    return dunning_letters.send_run_letters(request, run, letters)
 
 
 # --- Templates -------------------------------------------------------------------------------

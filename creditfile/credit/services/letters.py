@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from creditfile.access.services.deliveries import Stamp, stamp_docx
 from creditfile.core.models import Company
 from creditfile.credit.choices import ApplicationKind, ApplicationState, Decision, LetterKind
 from creditfile.credit.models import (
@@ -520,6 +521,31 @@ def letter_filename(letter: ReplyLetter, extension: str) -> str:
     return f"{letter.application.customer.name}-{letter.get_kind_display()}-{letter.pk}.{extension}"
 
 
+def send_letter(request, letter: ReplyLetter, extension: str, *, inline: bool = False):
+    """The letter as a PDF or DOCX response, stamped and recorded as printed (web and API)."""
+    from creditfile.access.services import deliveries
+    from creditfile.access.services.audit import Action
+
+    stamp = deliveries.stamp_for(request.user)
+    build, content_type = {
+        "pdf": (letter_pdf, deliveries.PDF),
+        "docx": (letter_docx, deliveries.DOCX),
+    }[extension]
+    return deliveries.send(
+        request,
+        build(letter, stamp),
+        filename=letter_filename(letter, extension),
+        fallback=f"reply-letter-{letter.pk}.{extension}",
+        content_type=content_type,
+        inline=inline,
+        action=Action.PRINT,
+        stamp=stamp,
+        customer=letter.application.customer_id,
+        obj=letter,
+        detail={"format": extension},
+    )
+
+
 # --- PDF ---------------------------------------------------------------------------------------
 
 
@@ -584,7 +610,7 @@ def letter_footer(company) -> str:
 
 
 @in_letter_language
-def letter_pdf(letter: ReplyLetter) -> bytes:
+def letter_pdf(letter: ReplyLetter, stamp: Stamp) -> bytes:
     """A4 on the selling company's letterhead, the Chinese font embedded (core/pdf.py)."""
     return compose_pdf(
         letter.application.company,
@@ -622,6 +648,8 @@ def compose_pdf(company, subject: str, body_text: str, *, title, reference: str 
         reference=reference,
         letterhead=company.name,
         footer=letter_footer(company),
+        stamp=stamp,
+        to_customer=True,
     )
 
 
@@ -699,7 +727,7 @@ _AFTER_PBDR = (
 
 
 @in_letter_language
-def letter_docx(letter: ReplyLetter) -> bytes:
+def letter_docx(letter: ReplyLetter, stamp: Stamp) -> bytes:
     """The same letter as an editable Word file: A4, letterhead in the page header, 宋体."""
     return compose_docx(letter.application.company, letter.subject, letter.body)
 
@@ -778,6 +806,7 @@ def compose_docx(company, subject: str, body_text: str) -> bytes:
             add(document, line, align=WD_ALIGN_PARAGRAPH.RIGHT)
         else:
             add(document, line)
+    set_fonts(stamp_docx(section, stamp)._element.get_or_add_rPr())
     buffer = BytesIO()
     document.save(buffer)
     return buffer.getvalue()

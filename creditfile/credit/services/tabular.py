@@ -177,12 +177,12 @@ def customers_by_uscc(user, usccs) -> dict[str, object]:
 
 
 def build_template(columns: tuple[c.Column, ...], example: list | None = None) -> bytes:
-    """A one-sheet workbook with the headers people fill in (required ones marked *)."""
-    from openpyxl import Workbook
-
+    """A one-sheet workbook with the headers people fill in (required ones marked *); made
+    by deliveries.spreadsheet (neutralised, unstamped: see customers/imports/workbooks.py)."""
+    from creditfile.access.services.deliveries import spreadsheet
     from creditfile.customers.imports.workbooks import _bytes, _header_row
 
-    workbook = Workbook()
+    workbook = spreadsheet(None)
     sheet = workbook.active
     sheet.title = _("数据")
     headers = [column.template_header for column in columns]

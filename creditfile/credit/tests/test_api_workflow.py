@@ -6,13 +6,16 @@ forbidden → 403, wrong state → 409, missing input → 422 naming the field.
 """
 
 import datetime
+import io
 import json
 
 import pytest
 import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfReader
 
+from creditfile.access.models import AuditEvent
 from creditfile.core.models import ApiToken, Company, ObjectChange
 from creditfile.credit.choices import ApplicationState as S
 from creditfile.credit.models import (
@@ -804,6 +807,14 @@ def test_it_generates_the_reply_letter_with_download_links(api, customer):
     docx = api("alice").client.get(body["docx_url"], headers=api("alice").headers)
     assert docx.status_code == 200
     assert docx.content.startswith(b"PK")
+    assert "本文件由 Carl（carl） 于" in "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages
+    )
+    printed = AuditEvent.objects.filter(action="print", object_id=str(letter.pk))
+    assert sorted((e.username, e.detail["format"], e.customer_id) for e in printed) == [
+        ("alice", "docx", customer.pk),
+        ("carl", "pdf", customer.pk),
+    ]
     detail = api("alice").get(f"/applications/{pk}").json()
     assert [item["id"] for item in detail["letters"]] == [letter.pk]
 

@@ -13,6 +13,8 @@ from docx import Document
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
+from creditfile.access.models import AuditEvent
+from creditfile.access.services.deliveries import stamp_for
 from creditfile.core.models import Company
 from creditfile.credit.choices import ApplicationState, LetterKind
 from creditfile.credit.models import ApplicationStep, LetterTemplate, ReplyLetter
@@ -254,7 +256,7 @@ def test_a_broken_template_is_a_configuration_error_not_a_crash(org, customer):
 def test_the_pdf_is_a4_on_letterhead_with_the_chinese_text_embedded(org, customer):
     letter = letter_for(org, decided(org, customer, "approve"))
 
-    content = letter_rules.letter_pdf(letter)
+    content = letter_rules.letter_pdf(letter, stamp_for(org.cathy))
 
     reader = PdfReader(io.BytesIO(content))
     page = reader.pages[0]
@@ -266,6 +268,8 @@ def test_the_pdf_is_a4_on_letterhead_with_the_chinese_text_embedded(org, custome
     assert "0571-88886666" in text
     assert "2026年11月23日" in text
     assert "打印人" not in text  # internal print stamp stays off a letter to a customer
+    assert "内部资料" not in text  # and so does the diagonal internal watermark,
+    assert "本文件由 Cathy（cathy） 于" in text  # leaving a quiet line naming the copy's maker
     fonts = page["/Resources"]["/Font"]
     assert fonts
     for font in fonts.values():
@@ -279,8 +283,9 @@ def test_a_letter_stays_chinese_when_the_user_works_in_english(org, customer):
 
     with translation.override("en"):
         letter = letter_for(org, decided(org, customer, "approve"))
-        text = PdfReader(io.BytesIO(letter_rules.letter_pdf(letter))).pages[0].extract_text()
-        header = Document(io.BytesIO(letter_rules.letter_docx(letter))).sections[0].header
+        stamp = stamp_for(org.cathy)
+        text = PdfReader(io.BytesIO(letter_rules.letter_pdf(letter, stamp))).pages[0].extract_text()
+        header = Document(io.BytesIO(letter_rules.letter_docx(letter, stamp))).sections[0].header
     assert "地址：杭州市西湖区文三路100号" in text and "第 1 页 共 1 页" in text
     assert "Address" not in text and "Page 1" not in text
     assert "地址：" in header.paragraphs[1].text
@@ -289,7 +294,7 @@ def test_a_letter_stays_chinese_when_the_user_works_in_english(org, customer):
 def test_the_docx_holds_the_letter_in_a_chinese_font(org, customer):
     letter = letter_for(org, decided(org, customer, "approve"))
 
-    document = Document(io.BytesIO(letter_rules.letter_docx(letter)))
+    document = Document(io.BytesIO(letter_rules.letter_docx(letter, stamp_for(org.cathy))))
 
     text = "\n".join(p.text for p in document.paragraphs)
     assert NAME in text
@@ -387,9 +392,19 @@ def test_a_sales_rep_may_not_generate_but_may_download(client, org, customer):
     response = client.get(reverse("credit:letter_pdf", args=[letter.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "本文件由 Alice（alice） 于 2026-11-23" in text
     response = client.get(reverse("credit:letter_docx", args=[letter.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
+    footer = Document(io.BytesIO(response.content)).sections[0].footer.paragraphs[0].text
+    assert footer.startswith("本文件由 Alice（alice） 于 2026-11-23")
+    events = AuditEvent.objects.filter(action="print").order_by("id")
+    assert [(e.user_id, e.customer_id, e.object_id, e.detail["format"]) for e in events] == [
+        (org.alice.pk, customer.pk, str(letter.pk), "pdf"),
+        (org.alice.pk, customer.pk, str(letter.pk), "docx"),
+    ]
+    assert events[0].object_type == "credit.replyletter"
 
 
 @pytest.mark.parametrize("name", ["credit:letter_pdf", "credit:letter_docx"])

@@ -194,7 +194,9 @@ def test_the_import_screen(client, org, customers):
     body = response.content.decode()
     assert "整个文件未导入" in body and "12个月销售额" in body
     report = client.get(reverse("credit:payment_import_report"))
-    assert load_workbook(io.BytesIO(report.content)).active["B2"].value == 2
+    sheet = load_workbook(io.BytesIO(report.content)).active
+    assert "导出人：Carl（carl）" in sheet["A1"].value  # the stamp line, then the header
+    assert sheet["B3"].value == 2
     check = SimpleUploadedFile("aging.csv", csv_bytes([row(customers[0])]))
     client.post(url, {"file": check, "check_only": "1"})
     assert not PaymentSummary.objects.exists()

@@ -232,5 +232,6 @@ def test_the_import_screen_reports_problems_as_a_workbook(client, org, customers
     assert "整个文件未导入" in response.content.decode()
     report = client.get(reverse("credit:rating_import_report"))
     sheet = load_workbook(io.BytesIO(report.content)).active
-    assert (sheet["B2"].value, sheet["C2"].value) == (2, "评级机构")
+    assert "导出人：Cathy（cathy）" in sheet["A1"].value  # the stamp line, then the header
+    assert (sheet["B3"].value, sheet["C3"].value) == (2, "评级机构")
     assert not ExternalRating.objects.exists()

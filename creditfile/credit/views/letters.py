@@ -6,8 +6,6 @@ context of `letters_context(user, application)`; generating answers that partial
 and otherwise goes back to the application page.
 """
 
-from urllib.parse import quote
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,14 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from creditfile.core.models import Company
-from creditfile.core.pdf import pdf_response
 from creditfile.credit.choices import LetterKind
 from creditfile.credit.models import CreditApplication, LetterTemplate, ReplyLetter
 from creditfile.credit.services import letters as letter_rules
 from creditfile.credit.services.errors import WorkflowError
 from creditfile.customers.services.visibility import get_customer_for
-
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -102,27 +97,12 @@ def letter_generate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def letter_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    letter = _letter_for(request, pk)
-    return pdf_response(
-        letter_rules.letter_pdf(letter),
-        letter_rules.letter_filename(letter, "pdf"),
-        f"reply-letter-{letter.pk}.pdf",
-    )
+    return letter_rules.send_letter(request, _letter_for(request, pk), "pdf", inline=True)
 
 
 @require_GET
 def letter_docx(request: HttpRequest, pk: int) -> HttpResponse:
-    letter = _letter_for(request, pk)
-    filename = letter_rules.letter_filename(letter, "docx")
-    for char in '\\/:*?"<>|\r\n\t':
-        filename = filename.replace(char, "_")
-    response = HttpResponse(letter_rules.letter_docx(letter), content_type=DOCX_TYPE)
-    response["Content-Disposition"] = (
-        f'attachment; filename="reply-letter-{letter.pk}.docx"; '
-        f"filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return letter_rules.send_letter(request, _letter_for(request, pk), "docx")
 
 
 # --- Templates -------------------------------------------------------------------------------

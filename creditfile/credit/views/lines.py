@@ -21,13 +21,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from creditfile.access.services import deliveries
+from creditfile.access.services.audit import Action
 from creditfile.core import sudo
 from creditfile.credit.choices import SecurityKind
 from creditfile.credit.models import CreditGroup, CreditLine, CreditSecurity
 from creditfile.credit.services import groups, payment_import, ratings, securities
 from creditfile.credit.services.errors import WorkflowError
 from creditfile.credit.services.lines import security_headroom
-from creditfile.credit.services.tabular import XLSX_CONTENT_TYPE, Problem, build_report
+from creditfile.credit.services.tabular import Problem, build_report
 from creditfile.customers.services.visibility import get_customer_for, visible_customers
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
@@ -453,15 +455,18 @@ def _table_import(request: HttpRequest, kind: str) -> HttpResponse:
     return render(request, "credit/lines/table_import.html", context)
 
 
-def _xlsx(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _template(request: HttpRequest, kind: str) -> HttpResponse:
     spec = _import_kind(request, kind)
-    return _xlsx(spec["template"](), f"{kind}-import-template.xlsx")
+    filename = f"{kind}-import-template.xlsx"
+    return deliveries.send(
+        request,
+        spec["template"](),
+        filename=filename,
+        fallback=filename,
+        content_type=deliveries.XLSX,
+        action=Action.EXPORT,
+        detail={"kind": f"{kind}_import_template"},
+    )
 
 
 def _report(request: HttpRequest, kind: str) -> HttpResponse:
@@ -469,8 +474,19 @@ def _report(request: HttpRequest, kind: str) -> HttpResponse:
     rows = request.session.get(_session_key(kind))
     if not rows:
         raise Http404
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return _xlsx(build_report([Problem(*row) for row in rows]), f"{kind}-report-{stamp}.xlsx")
+    problems = [Problem(*row) for row in rows]
+    stamp = deliveries.stamp_for(request.user)
+    filename = f"{kind}-report-{timezone.localtime(stamp.at):%Y%m%d-%H%M}.xlsx"
+    return deliveries.send(
+        request,
+        build_report(problems, stamp=stamp),
+        filename=filename,
+        fallback=filename,
+        content_type=deliveries.XLSX,
+        action=Action.EXPORT,
+        stamp=stamp,
+        detail={"kind": f"{kind}_import_report", "rows": len(problems)},
+    )
 
 
 @require_http_methods(["GET", "POST"])

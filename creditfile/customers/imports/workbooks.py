@@ -1,19 +1,22 @@
-"""The workbooks people download: the import template and the report of a failed import."""
+"""The workbooks people download: the import template and the report of a failed import.
 
-from io import BytesIO
+Both come from access/services/deliveries.py, so no cell can become a formula. The
+report is stamped with who downloaded it and when; the template is not (no customer data
+in it, and its header must stay on row 1 for the filled-in file to import).
+"""
 
 from django.apps import apps
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from creditfile.access.services.deliveries import XLSX, Stamp, spreadsheet, workbook_bytes
 from creditfile.core.validators import uscc_check_digit
 from creditfile.customers.imports import columns as c
 from creditfile.customers.imports.values import choice_labels
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_CONTENT_TYPE = XLSX
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="0B2545")
 _REQUIRED_FILL = PatternFill("solid", fgColor="9B1C1C")
@@ -35,14 +38,15 @@ def _allowed_values(column: c.Column) -> list[str]:
 
 def _header_row(sheet, headers: list[str], required: set[str] | None = None, widths=None) -> None:
     sheet.append(headers)
+    row = sheet.max_row  # 1, or 2 under a stamp line
     for position, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=1, column=position)
+        cell = sheet.cell(row=row, column=position)
         cell.font = _HEADER_FONT
         cell.fill = _REQUIRED_FILL if required and header in required else _HEADER_FILL
         cell.alignment = Alignment(vertical="center")
         width = (widths or {}).get(header, max(12, len(header) * 2 + 2))
         sheet.column_dimensions[get_column_letter(position)].width = width
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = f"A{row + 1}"
 
 
 def _data_sheet(workbook, title, columns, lists_sheet, list_columns) -> None:
@@ -172,7 +176,7 @@ def _regions(lists_sheet, list_columns) -> None:
 
 def build_template() -> bytes:
     """The import template: 客户 and 联系人 sheets, instructions, and allowed values."""
-    workbook = Workbook()
+    workbook = spreadsheet(None)
     workbook.remove(workbook.active)
     lists_sheet = workbook.create_sheet(c.LISTS_SHEET)
     list_columns: dict[str, str] = {}
@@ -189,9 +193,10 @@ def build_template() -> bytes:
     return _bytes(workbook)
 
 
-def build_report(problems) -> bytes:
-    """The problems of an import as a workbook: sheet, row, column, problem."""
-    workbook = Workbook()
+def build_report(problems, *, stamp: Stamp) -> bytes:
+    """The problems of an import as a workbook: sheet, row, column, problem (under the stamp;
+    a problem may quote what was in the cell, so neutralising matters here too)."""
+    workbook = spreadsheet(stamp)
     sheet = workbook.active
     sheet.title = _("导入问题")
     _header_row(
@@ -205,6 +210,4 @@ def build_report(problems) -> bytes:
 
 
 def _bytes(workbook) -> bytes:
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

@@ -40,7 +40,8 @@ def sheet_of(response):
 
 
 def rows_of(response) -> list[tuple]:
-    return list(sheet_of(response).iter_rows(values_only=True))
+    """The header and data rows, below the stamp line (tested on its own below)."""
+    return list(sheet_of(response).iter_rows(min_row=2, values_only=True))
 
 
 def test_it_refuses_a_user_without_the_export_permission(client, org, files):
@@ -65,7 +66,8 @@ def test_it_names_the_file_in_chinese_with_the_date(client, org, files):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     expected = quote("客户一览表-20260316.xlsx")
-    assert f"filename*=utf-8''{expected}" in response["Content-Disposition"]
+    assert f"filename*=UTF-8''{expected}" in response["Content-Disposition"]
+    assert 'filename="customers-20260316.xlsx"' in response["Content-Disposition"]
     assert response["Content-Disposition"].startswith("attachment")
 
 
@@ -111,8 +113,8 @@ def test_it_writes_chinese_headers_dates_and_money_as_numbers(client, org):
     )
 
     sheet = sheet_of(download(client, org.carl))
-    header = [c.value for c in sheet[1]]
-    row = {h: c for h, c in zip(header, sheet[2], strict=True)}
+    header = [c.value for c in sheet[2]]
+    row = {h: c for h, c in zip(header, sheet[3], strict=True)}
 
     assert header == HEADERS
     assert header[:3] == ["客户名称", "统一社会信用代码", "客户类别"]
@@ -133,7 +135,7 @@ def test_it_writes_chinese_headers_dates_and_money_as_numbers(client, org):
 def test_it_freezes_the_header_and_sets_column_widths(client, org, files):
     sheet = sheet_of(download(client, org.carl))
 
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == "A3"  # the stamp line and the header stay in view
     assert sheet.column_dimensions["A"].width == 36
     assert sheet.column_dimensions["B"].width == 22
 
@@ -143,7 +145,7 @@ def test_it_stops_at_the_cap_with_a_message_row(org):
         make_customer(f"客户{i}", owner=org.alice)
     target = io.BytesIO()
 
-    result = write_customer_list(Customer.objects.order_by("name"), target, cap=3)
+    result = write_customer_list(Customer.objects.order_by("name"), target, stamp=None, cap=3)
 
     rows = list(load_workbook(target).active.iter_rows(values_only=True))
     assert result.capped and result.rows == 3
@@ -157,7 +159,7 @@ def test_it_writes_no_message_row_below_the_cap(org):
         make_customer(f"客户{i}", owner=org.alice)
     target = io.BytesIO()
 
-    result = write_customer_list(Customer.objects.order_by("name"), target, cap=3)
+    result = write_customer_list(Customer.objects.order_by("name"), target, stamp=None, cap=3)
 
     rows = list(load_workbook(target).active.iter_rows(values_only=True))
     assert not result.capped and result.rows == 3 and len(rows) == 4

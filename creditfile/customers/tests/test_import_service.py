@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from openpyxl import load_workbook
 
+from creditfile.access.services.deliveries import stamp_for
 from creditfile.core.models import ObjectChange
 from creditfile.customers.imports import build_report, build_template, import_workbook
 from creditfile.customers.imports.testing import (
@@ -454,8 +455,11 @@ def test_it_builds_a_report_workbook_of_the_problems(org, refs, tmp_path):
     path = _bad_file("wrong headers", tmp_path)
     result = run(path, org.carl)
     report = tmp_path / "report.xlsx"
-    report.write_bytes(build_report(result.problems))
+    report.write_bytes(build_report(result.problems, stamp=stamp_for(org.carl)))
 
-    rows = list(load_workbook(report).active.iter_rows(values_only=True))
-    assert rows[0] == ("工作表", "行号", "列", "问题")
-    assert ("客户", 1, "客户名") == rows[1][:3]
+    sheet = load_workbook(report).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert "导出人：Carl（carl）" in rows[0][0]
+    assert rows[1] == ("工作表", "行号", "列", "问题")
+    assert ("客户", 1, "客户名") == rows[2][:3]
+    assert sheet.freeze_panes == "A3"

@@ -134,7 +134,8 @@ def test_it_lets_the_owner_download_under_the_original_name(client, org, custome
     assert b"".join(response.streaming_content) == PDF
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == (
-        "attachment; filename*=utf-8''" + quote("2025年审计报告.pdf")
+        f'attachment; filename="attachment-{attachment.pk}.pdf"; '
+        "filename*=UTF-8''" + quote("2025年审计报告.pdf")
     )
     assert response["X-Content-Type-Options"] == "nosniff"
 

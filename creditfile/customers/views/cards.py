@@ -5,7 +5,8 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from creditfile.core.pdf import pdf_response
+from creditfile.access.services import deliveries
+from creditfile.access.services.audit import Action
 from creditfile.customers.cards import build_customer_card, card_filename, card_number
 from creditfile.customers.choices import CustomerKind
 from creditfile.customers.services.visibility import get_customer_for
@@ -19,9 +20,18 @@ def customer_card_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseBadRequest(
             _("参数 kind 只能是 distributor（经销商）或 end_customer（终端客户）。")
         )
-    content = build_customer_card(customer, user=request.user, kind=kind)
-    return pdf_response(
-        content, card_filename(customer), f"customer-card-{card_number(customer)}.pdf"
+    stamp = deliveries.stamp_for(request.user)
+    return deliveries.send(
+        request,
+        build_customer_card(customer, stamp=stamp, kind=kind),
+        filename=card_filename(customer),
+        fallback=f"customer-card-{card_number(customer)}.pdf",
+        content_type=deliveries.PDF,
+        inline=True,
+        action=Action.PRINT,
+        stamp=stamp,
+        customer=customer,
+        detail={"kind": kind},
     )
 
 

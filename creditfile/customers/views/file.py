@@ -8,11 +8,12 @@ so tabs switch in place and still work as bookmarks, in new windows and without 
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import PurePosixPath
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -21,6 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from creditfile.access.services import deliveries
+from creditfile.access.services.audit import Action
 from creditfile.core import roles
 from creditfile.core.models import ProvenanceModel
 from creditfile.customers.choices import Lifecycle
@@ -828,7 +831,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
     """The only way a stored file leaves the server: after the same check as the file itself."""
     customer = get_customer_for(request.user, pk, "view")
     attachment = get_object_or_404(Attachment, pk=attachment_id, customer=customer)
@@ -836,15 +839,17 @@ def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> Fi
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    response = FileResponse(
+    return deliveries.send(
+        request,
         handle,
-        as_attachment=True,
         filename=attachment.original_name,
+        fallback=f"attachment-{attachment.pk}{PurePosixPath(attachment.original_name).suffix}",
         content_type=attachment.content_type,
+        action=Action.DOWNLOAD,
+        customer=customer,
+        obj=attachment,
+        detail={"size": attachment.size, "sha256": attachment.sha256},
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 urlpatterns = [

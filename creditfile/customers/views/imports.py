@@ -3,16 +3,17 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from creditfile.access.services import deliveries
+from creditfile.access.services.audit import Action
 from creditfile.customers.imports import (
     CONTACTS,
     CUSTOMERS,
-    XLSX_CONTENT_TYPE,
     Problem,
     build_report,
     build_template,
@@ -52,12 +53,6 @@ def _require_import(user) -> None:
         raise PermissionDenied
 
 
-def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def import_customers(request):
     _require_import(request.user)
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -84,7 +79,15 @@ def import_customers(request):
 
 def import_template(request):
     _require_import(request.user)
-    return _xlsx_response(build_template(), "customer-import-template.xlsx")
+    return deliveries.send(
+        request,
+        build_template(),
+        filename="customer-import-template.xlsx",
+        fallback="customer-import-template.xlsx",
+        content_type=deliveries.XLSX,
+        action=Action.EXPORT,
+        detail={"kind": "import_template"},
+    )
 
 
 def import_report(request):
@@ -93,8 +96,18 @@ def import_report(request):
     if not rows:
         raise Http404
     problems = [Problem(*row) for row in rows]
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return _xlsx_response(build_report(problems), f"import-report-{stamp}.xlsx")
+    stamp = deliveries.stamp_for(request.user)
+    filename = f"import-report-{timezone.localtime(stamp.at):%Y%m%d-%H%M}.xlsx"
+    return deliveries.send(
+        request,
+        build_report(problems, stamp=stamp),
+        filename=filename,
+        fallback=filename,
+        content_type=deliveries.XLSX,
+        action=Action.EXPORT,
+        stamp=stamp,
+        detail={"kind": "import_report", "rows": len(problems)},
+    )
 
 
 urlpatterns = [

@@ -4,13 +4,15 @@ import tempfile
 
 from django.core.exceptions import PermissionDenied
 from django.forms import ModelChoiceField
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from creditfile.access.services import deliveries
+from creditfile.access.services.audit import Action
 from creditfile.customers.exports import write_customer_list
 from creditfile.customers.filters import SORT_LABELS, CustomerFilterForm, capped_page
 from creditfile.customers.services.freshness import stale_reason
@@ -98,14 +100,22 @@ def customer_list_export(request: HttpRequest) -> HttpResponse:
     # The workbook is built before the response starts, so the database work never
     # outlives the request; the finished file is then streamed from disk in chunks.
     target = tempfile.TemporaryFile()
-    write_customer_list(customers, target)
+    stamp = deliveries.stamp_for(request.user)
+    result = write_customer_list(customers, target, stamp=stamp)
     target.seek(0)
-    filename = _("客户一览表") + f"-{timezone.localdate():%Y%m%d}.xlsx"
-    return FileResponse(
+    return deliveries.send(
+        request,
         target,
-        as_attachment=True,
-        filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=_("客户一览表") + f"-{timezone.localdate():%Y%m%d}.xlsx",
+        fallback=f"customers-{timezone.localdate():%Y%m%d}.xlsx",
+        content_type=deliveries.XLSX,
+        action=Action.EXPORT,
+        stamp=stamp,
+        detail={
+            "filters": deliveries.filters_text(form),
+            "rows": result.rows,
+            "capped": int(result.capped),
+        },
     )
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from creditfile.access.services.deliveries import Stamp, stamp_docx
 from creditfile.core.models import Company
 from creditfile.credit.services.letters import (
     date_cn,
@@ -354,6 +355,54 @@ def plain_text(body: str, rows: list[dict], total: Decimal) -> str:
     return "\n".join(lines)
 
 
+def send_letter(request, letter, extension: str, *, inline: bool = False):
+    """The letter as a PDF or DOCX response, stamped and recorded as printed."""
+    from creditfile.access.services import deliveries
+    from creditfile.access.services.audit import Action
+
+    stamp = deliveries.stamp_for(request.user)
+    build, content_type = {
+        "pdf": (letter_pdf, deliveries.PDF),
+        "docx": (letter_docx, deliveries.DOCX),
+    }[extension]
+    return deliveries.send(
+        request,
+        build(letter, stamp),
+        filename=letter_filename(letter, extension),
+        fallback=f"dunning-letter-{letter.pk}.{extension}",
+        content_type=content_type,
+        inline=inline,
+        action=Action.PRINT,
+        stamp=stamp,
+        customer=letter.customer_id,
+        obj=letter,
+        detail={"format": extension},
+    )
+
+
+def send_run_letters(request, run, letters):
+    """Every letter of a run in one zip; one print event per letter, so each customer's
+    audit trail shows its own letter."""
+    from creditfile.access.services import deliveries
+    from creditfile.access.services.audit import Action
+
+    letters = list(letters)
+    stamp = deliveries.stamp_for(request.user)
+    return deliveries.send(
+        request,
+        letters_zip(letters, stamp),
+        filename=_("催款函-批次%(pk)s.zip") % {"pk": run.pk},
+        fallback=f"dunning-run-{run.pk}.zip",
+        content_type=deliveries.ZIP,
+        action=Action.PRINT,
+        stamp=stamp,
+        subjects=[
+            deliveries.Subject(customer=letter.customer_id, obj=letter) for letter in letters
+        ],
+        detail={"format": "zip", "run": run.pk, "letters": len(letters)},
+    )
+
+
 def letter_filename(letter, extension: str) -> str:
     name = f"{letter.customer.name}-{letter.subject}-{letter.pk}.{extension}"
     for char in '\\/:*?"<>|\r\n\t':
@@ -362,7 +411,7 @@ def letter_filename(letter, extension: str) -> str:
 
 
 @in_letter_language
-def letter_pdf(letter) -> bytes:
+def letter_pdf(letter, stamp: Stamp) -> bytes:
     """A4 on the selling company's letterhead, the Chinese font embedded (core/pdf.py)."""
     from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
@@ -417,11 +466,13 @@ def letter_pdf(letter) -> bytes:
         reference=_("第%(pk)s号") % {"pk": letter.pk},
         letterhead=company.name,
         footer=letter_footer(company),
+        stamp=stamp,
+        to_customer=True,
     )
 
 
 @in_letter_language
-def letter_docx(letter) -> bytes:
+def letter_docx(letter, stamp: Stamp) -> bytes:
     """The same letter as an editable Word file: A4, letterhead in the page header, 宋体."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -496,18 +547,19 @@ def letter_docx(letter) -> bytes:
             add(document, line, align=WD_ALIGN_PARAGRAPH.RIGHT)
         else:
             add(document, line)
+    set_fonts(stamp_docx(section, stamp)._element.get_or_add_rPr())
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
 
 
-def letters_zip(letters) -> bytes:
+def letters_zip(letters, stamp: Stamp) -> bytes:
     """Every letter of a run as PDF and DOCX in one file, for printing or mailing."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for letter in letters:
-            archive.writestr(letter_filename(letter, "pdf"), letter_pdf(letter))
-            archive.writestr(letter_filename(letter, "docx"), letter_docx(letter))
+            archive.writestr(letter_filename(letter, "pdf"), letter_pdf(letter, stamp))
+            archive.writestr(letter_filename(letter, "docx"), letter_docx(letter, stamp))
     return buffer.getvalue()
 
 

@@ -68,7 +68,8 @@ def test_a_sales_rep_sees_only_her_customers_on_screen_and_in_excel(client, org,
     assert "W-1" not in hidden and "没有未收发票" in hidden
 
     workbook = load_workbook(io.BytesIO(b"".join(client.get(EXPORT, AS_OF).streaming_content)))
-    names = [row[0] for row in workbook["未收发票明细"].iter_rows(min_row=2, values_only=True)]
+    # Row 1 is the stamp line, row 2 the header.
+    names = [row[0] for row in workbook["未收发票明细"].iter_rows(min_row=3, values_only=True)]
     assert set(names) == {"华东账龄有限公司"}
 
 
@@ -121,7 +122,8 @@ def test_the_excel_export_has_numbers_and_the_totals(client, org, ledger):
     assert "attachment" in response["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
 
-    summary = list(workbook["账龄汇总"].iter_rows(values_only=True))
+    stamp, *summary = list(workbook["账龄汇总"].iter_rows(values_only=True))
+    assert "导出人：Fiona（fiona）" in stamp[0]
     assert "2026-06-30" in summary[0][0]
     assert summary[1][:3] == ("客户", "未到期", "1–30天")
     totals = next(row for row in summary if row[0] == "合计")
@@ -130,9 +132,11 @@ def test_the_excel_export_has_numbers_and_the_totals(client, org, ledger):
     shares = next(row for row in summary if row[0] == "各段占比")
     assert shares[1] == pytest.approx(0.3)
     sheet = workbook["账龄汇总"]
-    assert sheet.cell(row=3, column=2).number_format == "#,##0.00"
+    assert sheet.cell(row=4, column=2).number_format == "#,##0.00"
+    assert sheet.freeze_panes == "B4"
 
-    detail = list(workbook["未收发票明细"].iter_rows(values_only=True))
+    stamp, *detail = list(workbook["未收发票明细"].iter_rows(values_only=True))
+    assert "导出人：Fiona（fiona）" in stamp[0]
     assert detail[0][0] == "客户名称"
     e2 = next(row for row in detail if row[1] == "E-2")
     assert e2[4] == 150 and e2[5] == "91–180天" and e2[9] == 5000

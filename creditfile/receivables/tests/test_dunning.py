@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from docx import Document
 from pypdf import PdfReader
 
+from creditfile.access.services.deliveries import stamp_for
 from creditfile.core.models import Company
 from creditfile.customers.models import Correspondence
 from creditfile.receivables.choices import ActionKind, RunStatus
@@ -106,11 +107,12 @@ def test_the_letter_for_one_invoice_lists_all_the_customers_overdue_invoices(org
     letter = result.letters[0]
     assert [row["number"] for row in letter.invoices] == ["FP-020", "FP-005"]
     assert letter.total_overdue == Decimal("20000.50") and letter.level == 2
+    stamp = stamp_for(org.carl)
     pdf_text = "\n".join(
         page.extract_text()
-        for page in PdfReader(io.BytesIO(dunning_letters.letter_pdf(letter))).pages
+        for page in PdfReader(io.BytesIO(dunning_letters.letter_pdf(letter, stamp))).pages
     )
-    document = Document(io.BytesIO(dunning_letters.letter_docx(letter)))
+    document = Document(io.BytesIO(dunning_letters.letter_docx(letter, stamp)))
     docx_text = "\n".join(p.text for p in document.paragraphs) + "\n".join(
         cell.text for table in document.tables for row in table.rows for cell in row.cells
     )

@@ -8,7 +8,10 @@ import zipfile
 import pytest
 import time_machine
 from django.urls import reverse
+from docx import Document
+from pypdf import PdfReader
 
+from creditfile.access.models import AuditEvent
 from creditfile.core.models import Company
 from creditfile.customers.models import Correspondence
 from creditfile.receivables.choices import CaseStatus, RunStatus
@@ -122,8 +125,19 @@ def test_the_dunning_run_from_proposal_to_download(client, org, case):
     assert len(names) == 2 and all(name.startswith("东区欠款有限公司-催款函") for name in names)
     proposal.refresh_from_db()
     letter = proposal.letter
+    zipped = archive.read(next(name for name in names if name.endswith(".pdf")))
+    assert "本文件由 Carl（carl） 于" in PdfReader(io.BytesIO(zipped)).pages[0].extract_text()
     pdf = client.get(reverse("receivables:dunning_letter_pdf", args=[letter.pk]))
     assert pdf["Content-Type"] == "application/pdf"
+    docx = client.get(reverse("receivables:dunning_letter_docx", args=[letter.pk]))
+    footer = Document(io.BytesIO(docx.content)).sections[0].footer.paragraphs[0].text
+    assert footer.startswith("本文件由 Carl（carl） 于")
+    printed = AuditEvent.objects.filter(action="print").order_by("id")
+    assert [(e.username, e.customer_id, e.object_id) for e in printed] == [
+        ("carl", case.customer_id, str(letter.pk))
+    ] * 3
+    assert [e.detail["format"] for e in printed] == ["zip", "pdf", "docx"]
+    assert printed[0].detail["run"] == run.pk
     client.force_login(org.walt)
     url = reverse("receivables:dunning_letter_docx", args=[letter.pk])
     assert client.get(url).status_code == 404
