@@ -2,20 +2,17 @@
 print the letters to the customers, edit the letter's text. Rules live in
 services/handover.py and services/handover_letters.py."""
 
-from urllib.parse import quote
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from creditfile.core import pdf
 from creditfile.core.models import User
 from creditfile.core.services import handover
 from creditfile.core.services import handover_letters as letters
@@ -148,59 +145,66 @@ def _customer_of(record, customer_id: int):
     raise Http404
 
 
-def _download(content: bytes, filename: str, content_type: str, fallback: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+def _send(request, record, content, *, filename, fallback, content_type, stamp, customers):
+    """Hand a letter (or the bundle) out stamped, one audit event per customer it names."""
+    from creditfile.access.services import deliveries
+    from creditfile.access.services.audit import Action
 
-
-def _audit_download(request, record, customer=None) -> None:
-    from creditfile.access.services import audit
-
-    audit.record(
-        audit.Action.DOWNLOAD,
-        request=request,
-        customer=customer,
-        obj=record if customer is None else None,
-        purpose=_("客户经理变更通知函"),
-        detail={"handover": record.pk},
+    return deliveries.send(
+        request,
+        content,
+        filename=filename,
+        fallback=fallback,
+        content_type=content_type,
+        action=Action.PRINT,
+        stamp=stamp,
+        subjects=[
+            deliveries.Subject(customer.pk, customer, {"handover": record.pk})
+            for customer in customers
+        ],
     )
 
 
 @require_http_methods(["GET"])
 @permission_required("core.view_handoverrecord", raise_exception=True)
 def handover_letter(request, pk: int, customer_id: int, extension: str):
+    from creditfile.access.services import deliveries
+
     record = _record_for(request, pk)
     customer = _customer_of(record, customer_id)
-    filename = letters.letter_filename(record, customer, extension)
-    _audit_download(request, record, customer)
-    if extension == "pdf":
-        return pdf.pdf_response(
-            letters.letter_pdf(record, customer),
-            filename,
-            f"handover-{record.pk}-{customer.pk}.pdf",
-        )
-    return _download(
-        letters.letter_docx(record, customer),
-        filename,
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        f"handover-{record.pk}-{customer.pk}.docx",
+    stamp = deliveries.stamp_for(request.user)
+    build, content_type = {
+        "pdf": (letters.letter_pdf, deliveries.PDF),
+        "docx": (letters.letter_docx, deliveries.DOCX),
+    }[extension]
+    return _send(
+        request,
+        record,
+        build(record, customer, stamp),
+        filename=letters.letter_filename(record, customer, extension),
+        fallback=f"handover-{record.pk}-{customer.pk}.{extension}",
+        content_type=content_type,
+        stamp=stamp,
+        customers=[customer],
     )
 
 
 @require_http_methods(["GET"])
 @permission_required("core.view_handoverrecord", raise_exception=True)
 def handover_letters_zip(request, pk: int):
+    from creditfile.access.services import deliveries
+
     record = _record_for(request, pk)
-    _audit_download(request, record)
-    return _download(
-        letters.letters_zip(record),
-        _("客户经理变更通知-%(pk)s.zip") % {"pk": record.pk},
-        "application/zip",
-        f"handover-{record.pk}-letters.zip",
+    stamp = deliveries.stamp_for(request.user)
+    return _send(
+        request,
+        record,
+        letters.letters_zip(record, stamp),
+        filename=_("客户经理变更通知-%(pk)s.zip") % {"pk": record.pk},
+        fallback=f"handover-{record.pk}-letters.zip",
+        content_type=deliveries.ZIP,
+        stamp=stamp,
+        customers=letters.customers_to_notify(record),
     )
 
 

@@ -238,6 +238,7 @@ def send(
     subjects: list[Subject] | None = None,
     detail: dict | None = None,
     inline: bool = False,
+    purpose: str = "",
 ) -> HttpResponse:
     """Record who takes which file, then answer with it (bytes, or an open binary file).
 
@@ -253,6 +254,7 @@ def send(
             request=request,
             customer=subject.customer,
             obj=subject.obj,
+            purpose=purpose,
             detail={**common, **subject.detail},
         )
     if isinstance(content, bytes | bytearray):

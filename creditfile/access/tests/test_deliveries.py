@@ -205,7 +205,7 @@ def test_a_file_name_cannot_break_the_header():
 # --- Nothing leaves another way ----------------------------------------------------------------
 
 FILE_ROUTE = re.compile(r"(\.(xlsx|pdf|docx|zip|csv)|/(pdf|docx|xlsx|zip|csv))$")
-DOWNLOAD_ROUTES = {"customers:attachment_download"}
+DOWNLOAD_ROUTES = {"customers:attachment_download", "customers:data_request_copy"}
 
 # Every route that hands out a file, and the test that shows it is neutralised, stamped
 # and audited. A new export, print or download route fails here until it is added, with
@@ -217,6 +217,11 @@ API = "creditfile.credit.tests.test_api_workflow"
 API_TEST = "test_it_generates_the_reply_letter_with_download_links"
 DUNNING = "creditfile.receivables.tests.test_views_collections"
 DUNNING_TEST = "test_the_dunning_run_from_proposal_to_download"
+PERSONAL = "creditfile.customers.tests.test_personal_data"
+PERSONAL_TEST = "test_it_hands_over_a_copy_of_the_persons_data_and_audits_it"
+HANDOVER = "creditfile.core.tests.test_handover_views"
+HANDOVER_TEST = "test_it_prints_a_letter_naming_the_successor_and_their_phone"
+HANDOVER_ZIP_TEST = "test_it_bundles_every_letter_as_pdf_and_word"
 FILE_ROUTES = {
     "customers:export": (HERE, "test_customer_list_export"),
     "customers:import_template": (HERE, "test_templates"),
@@ -236,6 +241,10 @@ FILE_ROUTES = {
     "receivables:aging_export": (HERE, "test_aging_export"),
     "api-1:letter_pdf": (API, API_TEST),
     "api-1:letter_docx": (API, API_TEST),
+    "customers:data_request_copy": (PERSONAL, PERSONAL_TEST),
+    "handover:letter_pdf": (HANDOVER, HANDOVER_TEST),
+    "handover:letter_docx": (HANDOVER, HANDOVER_TEST),
+    "handover:letters_zip": (HANDOVER, HANDOVER_ZIP_TEST),
 }
 
 

@@ -157,25 +157,32 @@ def letter_filename(record: HandoverRecord, customer, extension: str) -> str:
 
 
 @in_letter_language
-def letter_pdf(record: HandoverRecord, customer) -> bytes:
+def letter_pdf(record: HandoverRecord, customer, stamp) -> bytes:
     subject, body = render(record, customer)
     return compose_pdf(
-        Company.default(), subject, body, title=_("客户经理变更通知"), reference=f"#{record.pk}"
+        Company.default(),
+        subject,
+        body,
+        title=_("客户经理变更通知"),
+        reference=f"#{record.pk}",
+        stamp=stamp,
     )
 
 
-def letter_docx(record: HandoverRecord, customer) -> bytes:
+def letter_docx(record: HandoverRecord, customer, stamp) -> bytes:
     subject, body = render(record, customer)
-    return compose_docx(Company.default(), subject, body)
+    return compose_docx(Company.default(), subject, body, stamp)
 
 
-def letters_zip(record: HandoverRecord) -> bytes:
+def letters_zip(record: HandoverRecord, stamp) -> bytes:
     """Every moved customer's letter as PDF and DOCX in one file, for printing or mailing."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for customer in customers_to_notify(record):
-            archive.writestr(letter_filename(record, customer, "pdf"), letter_pdf(record, customer))
             archive.writestr(
-                letter_filename(record, customer, "docx"), letter_docx(record, customer)
+                letter_filename(record, customer, "pdf"), letter_pdf(record, customer, stamp)
+            )
+            archive.writestr(
+                letter_filename(record, customer, "docx"), letter_docx(record, customer, stamp)
             )
     return buffer.getvalue()

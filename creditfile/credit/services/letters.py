@@ -618,11 +618,14 @@ def letter_pdf(letter: ReplyLetter, stamp: Stamp) -> bytes:
         letter.body,
         title=_("回复函"),
         reference=letter.application.number,
+        stamp=stamp,
     )
 
 
 @in_letter_language
-def compose_pdf(company, subject: str, body_text: str, *, title, reference: str = "") -> bytes:
+def compose_pdf(
+    company, subject: str, body_text: str, *, title, stamp: Stamp, reference: str = ""
+) -> bytes:
     """Any plain letter (subject and body text) on `company`'s letterhead, as PDF."""
     from reportlab.platypus import Spacer
 
@@ -729,11 +732,11 @@ _AFTER_PBDR = (
 @in_letter_language
 def letter_docx(letter: ReplyLetter, stamp: Stamp) -> bytes:
     """The same letter as an editable Word file: A4, letterhead in the page header, 宋体."""
-    return compose_docx(letter.application.company, letter.subject, letter.body)
+    return compose_docx(letter.application.company, letter.subject, letter.body, stamp)
 
 
 @in_letter_language
-def compose_docx(company, subject: str, body_text: str) -> bytes:
+def compose_docx(company, subject: str, body_text: str, stamp: Stamp) -> bytes:
     """Any plain letter (subject and body text) on `company`'s letterhead, as Word."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH

@@ -6,18 +6,16 @@ checked, handled through the file's normal services, and closed with its outcome
 register shows what is due (15 working days) and what is overdue.
 """
 
-import io
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from creditfile.access.models import AuditEvent
-from creditfile.access.services import audit
+from creditfile.access.services import audit, deliveries
 from creditfile.core.history import display_value
 from creditfile.customers.choices import DataRequestKind
 from creditfile.customers.models import DataSubjectRequest, KeyPerson
@@ -79,27 +77,23 @@ def _person_for(user, dsr: DataSubjectRequest, action: str) -> KeyPerson:
     return dsr.key_person
 
 
-def copy_workbook(user, dsr: DataSubjectRequest, request=None) -> tuple[str, bytes]:
+def copy_workbook(user, dsr: DataSubjectRequest, stamp) -> tuple[str, bytes, KeyPerson]:
     """The person's data as an Excel file to hand over: every field held about them, why,
-    until when, and who looked at it. Audited as an export for this request."""
+    until when, and who looked at it. The caller hands it out through deliveries.send,
+    which records the export with `handover_purpose(dsr)`."""
     person = _person_for(user, dsr, "view")
     # Handed to the person, so in Chinese whatever language the handler works in.
     with translation.override("zh-hans"):
-        content = _copy_content(dsr, person)
-    audit.record(
-        audit.Action.EXPORT,
-        user=user,
-        request=request,
-        customer=person.customer_id,
-        obj=person,
-        purpose=_purpose(dsr),
-        detail={"request": dsr.pk, "format": "xlsx"},
-    )
-    return f"personal-data-{dsr.pk}.xlsx", content
+        content = _copy_content(dsr, person, stamp)
+    return f"personal-data-{dsr.pk}.xlsx", content, person
 
 
-def _copy_content(dsr: DataSubjectRequest, person: KeyPerson) -> bytes:
-    workbook = Workbook()
+def handover_purpose(dsr: DataSubjectRequest) -> str:
+    return _purpose(dsr)
+
+
+def _copy_content(dsr: DataSubjectRequest, person: KeyPerson, stamp) -> bytes:
+    workbook = deliveries.spreadsheet(stamp)
     sheet = workbook.active
     sheet.title = _("个人信息")
     bold = Font(bold=True)
@@ -137,9 +131,7 @@ def _copy_content(dsr: DataSubjectRequest, person: KeyPerson) -> bytes:
     for letter, width in zip("ABCD", (18, 16, 14, 40), strict=True):
         uses.column_dimensions[letter].width = width
 
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return deliveries.workbook_bytes(workbook)
 
 
 @transaction.atomic

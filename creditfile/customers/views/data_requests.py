@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from creditfile.access.services import deliveries
+from creditfile.access.services.audit import Action
 from creditfile.customers.choices import DataRequestKind
 from creditfile.customers.forms import formfield
 from creditfile.customers.models import DataSubjectRequest, KeyPerson
@@ -118,17 +120,25 @@ def data_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def data_request_copy(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request.user, "customers.change_datasubjectrequest")
     dsr = _get(pk)
+    stamp = deliveries.stamp_for(request.user)
     try:
-        filename, content = data_requests.copy_workbook(request.user, dsr, request=request)
+        filename, content, person = data_requests.copy_workbook(request.user, dsr, stamp)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("customers:data_request", dsr.pk)
-    response = HttpResponse(
+    return deliveries.send(
+        request,
         content,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=filename,
+        fallback=filename,
+        content_type=deliveries.XLSX,
+        action=Action.EXPORT,
+        stamp=stamp,
+        customer=person.customer_id,
+        obj=person,
+        purpose=data_requests.handover_purpose(dsr),
+        detail={"request": dsr.pk, "format": "xlsx"},
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @require_POST
