@@ -9,6 +9,14 @@ def existing_levels(apps, schema_editor):
     Customer.objects.filter(owner__isnull=True).update(confidentiality="department")
 
 
+def restore_search_triggers(apps, schema_editor):
+    """SQLite rebuilt customers_customer to add the column, dropping its search triggers."""
+    from creditfile.customers.services import search_index
+
+    if search_index.missing_triggers(schema_editor.connection):
+        search_index.repair(schema_editor.connection)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -21,5 +29,6 @@ class Migration(migrations.Migration):
             name='confidentiality',
             field=models.CharField(choices=[('company', '公司级'), ('department', '部门级'), ('personal', '个人级')], default='personal', help_text='公司级：营销总监、副总、总经理查阅；部门级：部门经理查阅；个人级：负责销售代表及其经理查阅。', max_length=12, verbose_name='保密级别'),
         ),
+        migrations.RunPython(restore_search_triggers, migrations.RunPython.noop, elidable=False),
         migrations.RunPython(existing_levels, migrations.RunPython.noop),
     ]
