@@ -63,10 +63,17 @@ class NotEditable(PermissionDenied):
         self.action = action
 
 
-def reader_roles() -> set[str]:
+def reader_roles(user=None) -> set[str]:
+    """The readers by work (AccessSettings). With a user, read once per user object — in
+    the web that is once per request; load the user again to see a change made since."""
     from creditfile.access.models import AccessSettings
 
-    return set(AccessSettings.current().reader_roles or [])
+    cached = getattr(user, "_access_reader_roles", None)
+    if cached is None:
+        cached = set(AccessSettings.current().reader_roles or [])
+        if user is not None:
+            user._access_reader_roles = cached
+    return cached
 
 
 def _signed_in(user) -> bool:
@@ -79,7 +86,7 @@ def reads_everything(user) -> bool:
         return False
     if user.is_superuser or user.has_role(*READ_EVERYTHING):
         return True
-    return user.has_role(*reader_roles())
+    return user.has_role(*reader_roles(user))
 
 
 def edits_everything(user) -> bool:

@@ -30,12 +30,16 @@ def _error(form, exc: reads.RequestError) -> None:
 @require_http_methods(["GET"])
 def request_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    mine = ReadRequest.objects.filter(requester=user).prefetch_related("items__customer")
+    mine = (
+        ReadRequest.objects.filter(requester=user)
+        .select_related("lending")
+        .prefetch_related("items__customer")
+    )
     waiting = reads.steps_waiting_for(user).prefetch_related("request__items__customer")
     decided = (
         ReadRequest.objects.filter(steps__decided_by=user)
         .distinct()
-        .select_related("requester")
+        .select_related("requester", "lending")
         .prefetch_related("items__customer")[:50]
     )
     return render(

@@ -407,8 +407,9 @@ class Stage:
 def stage(request: ReadRequest, now=None) -> str:
     if request.status != ReadRequest.Status.APPROVED:
         return request.status
-    lending = Lending.objects.filter(request=request).first()
-    if lending is None:
+    try:
+        lending = request.lending  # select_related("lending") in lists saves the query
+    except Lending.DoesNotExist:
         return Stage.APPROVED
     if lending.returned_at is not None:
         return Stage.RETURNED

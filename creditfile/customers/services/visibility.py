@@ -15,6 +15,7 @@ from creditfile.access.policy import (  # noqa: F401 (re-exported)
     can_read,
     edits_everything,
     get_customer_for,
+    managed_departments,
     reach,
     reads_everything,
     restrict,
