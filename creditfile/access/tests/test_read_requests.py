@@ -7,7 +7,13 @@ import time_machine
 from django.utils import timezone
 
 from creditfile.access import policy
-from creditfile.access.models import ApprovalStep, AuditEvent, Lending, ReadRequest
+from creditfile.access.models import (
+    ApprovalStep,
+    AuditEvent,
+    Lending,
+    ReadRequest,
+    RequestedCustomer,
+)
 from creditfile.access.services import access_settings
 from creditfile.access.services import requests as reads
 from creditfile.customers.testing import make_customer
@@ -49,9 +55,14 @@ def test_it_asks_each_owning_department_and_the_gm_for_a_company_file(org, files
         ("department", org.departments["sales_west"].pk, ""),
         ("company", None, "general_manager"),
     ]
-    assert set(request.items.values_list("confidentiality", flat=True)) == {
-        "company",
-        "personal",
+    # Each requested customer keeps the level that decided the chain.
+    levels = RequestedCustomer.objects.filter(request=request).values_list(
+        "customer__name", "confidentiality"
+    )
+    assert dict(levels) == {
+        files["company"].name: "company",
+        files["west"].name: "personal",
+        files["personal"].name: "personal",
     }
 
 
