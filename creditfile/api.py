@@ -38,6 +38,10 @@ api.add_router("/receivables", documents_router, tags=["receivables"])
 
 @api.exception_handler(PermissionDenied)
 def _permission_denied(request, exc):
+    from creditfile.access.middleware import record_forbidden
+
+    if request.user.is_authenticated:
+        record_forbidden(request, exc)
     return api.create_response(request, {"detail": "Forbidden"}, status=403)
 
 

@@ -291,3 +291,18 @@ def test_it_changes_the_readers_by_work_on_the_settings_screen(sudo_client, org)
     assert saved.company_approver_role == "vp"
     page = sudo_client.get(reverse("access:settings")).content.decode()
     assert "Adam" in page  # the change log names who changed it
+
+
+def test_it_records_any_other_refused_action_naming_the_customer_in_the_url(client, org, files):
+    # fiona (finance) reads and may edit some sections, but not the basic registry data.
+    client.force_login(org.fiona)
+    edit = reverse("customers:edit", args=[files["bob_personal"].pk])
+
+    assert client.get(edit).status_code == 403
+
+    event = _denied(org.fiona, files["bob_personal"]).get()
+    assert event.detail == {"action": "forbidden", "method": "GET", "path": edit}
+    client.force_login(org.alice)
+    assert client.get(reverse("access:settings")).status_code == 403
+    screen = AuditEvent.objects.get(action="denied", user_id=org.alice.pk)
+    assert screen.customer_id is None and screen.detail["path"] == reverse("access:settings")
