@@ -2,32 +2,34 @@
 
 `policy.get_customer_for` raises NotReadable / NotEditable; once the exception has left the
 view (and any transaction the view opened has rolled back), this records the denied event
-and answers: the stub page with 403 for a customer the user may not read, the usual 403 for
-an edit they may not make. Any other PermissionDenied (a role without the permission for a
-screen or an action) is recorded as well, naming the customer when the URL does.
+and answers: the stub page with 403 when the URL names a customer the user may not read (the
+file, its tabs and panels, wherever they live), 404 when it names another record of such a
+customer, the usual 403 for an edit they may not make. Any other PermissionDenied (a role
+without the permission for a screen or an action) is recorded as well, naming the customer
+when the URL does.
 """
+
+import re
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from creditfile.access import policy
 
-# URL arguments that name a customer, per URL namespace ("" = any).
-CUSTOMER_ARGUMENTS = (("customers", "pk"), ("", "customer_pk"), ("", "customer_id"))
+# A route naming a customer: ".../customers/<int:pk>/..." (the argument's name may vary).
+CUSTOMER_IN_ROUTE = re.compile(r"customers/<(?:\w+:)?(\w+)>")
 
 
 def customer_in_url(request):
-    """The customer the URL names, if it names one that exists."""
+    """The customer the URL names (a customers/<id> part of its route), if it exists."""
     from creditfile.customers.models import Customer
 
     match = getattr(request, "resolver_match", None)
-    if match is None:
+    found = CUSTOMER_IN_ROUTE.search(getattr(match, "route", "") or "")
+    if found is None:
         return None
-    for namespace, name in CUSTOMER_ARGUMENTS:
-        value = match.kwargs.get(name)
-        if value is not None and (not namespace or namespace in match.namespaces):
-            return Customer.objects.filter(pk=value).first() if str(value).isdigit() else None
-    return None
+    value = str(match.kwargs.get(found.group(1), ""))
+    return Customer.objects.filter(pk=value).first() if value.isdigit() else None
 
 
 def record_forbidden(request, exception) -> None:
@@ -51,6 +53,10 @@ class DeniedCustomerMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, policy.NotReadable):
             policy.deny(request.user, exception.customer, exception.action, request=request)
+            if customer_in_url(request) != exception.customer:
+                # A URL naming another record (a letter, a security…) of a hidden customer:
+                # not found, as an unknown id would be — the stub is for the customer's URLs.
+                return None
             return render(
                 request,
                 "access/stub.html",
