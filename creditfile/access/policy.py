@@ -240,6 +240,9 @@ def reach(user, everything: bool, owner: str, departments: tuple[str, ...]) -> Q
     reads_everything or edits_everything); otherwise what the user owns (`owner` field)
     plus, for a department manager, what sits in their department or below.
     """
+    if not isinstance(everything, bool):
+        # The interim rule took a set of roles here; a set would silently mean "everything".
+        raise TypeError("reach() takes a bool (reads_everything / edits_everything)")
     if not _signed_in(user):
         return _NOTHING
     if everything:

@@ -276,3 +276,11 @@ def test_it_ends_access_when_the_archivist_records_the_return(org, files):
     assert not policy.can_read(org.bob, customer)
     request.refresh_from_db()
     assert reads.stage(request) == reads.Stage.RETURNED
+
+
+def test_it_refuses_the_interim_rules_role_set_in_reach(org):
+    """reach() once took a set of roles; passed now, a set would silently mean everything."""
+    with pytest.raises(TypeError):
+        policy.reach(org.alice, {roles.CREDIT_STAFF}, owner="owner", departments=())
+    assert policy.reach(org.alice, True, owner="owner", departments=()) is None
+    assert policy.reach(org.mary, False, owner="owner", departments=("department",)) is not None
