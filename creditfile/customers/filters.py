@@ -27,7 +27,7 @@ from creditfile.customers.services.search import (
     pages_from_bigrams,
     search_customers,
 )
-from creditfile.customers.services.visibility import SEE_ALL
+from creditfile.customers.services.visibility import managed_departments, reads_everything
 
 UNGRADED = "none"
 
@@ -216,11 +216,11 @@ class CustomerFilterForm(forms.Form):
         people = User.objects.filter(
             is_active=True, groups__name__in=[roles.SALES_REP, roles.DEPT_MANAGER]
         ).distinct()
-        if user is None or user.is_superuser or user.has_role(*SEE_ALL):
+        if user is None or reads_everything(user):
             return people
         allowed = Q(pk=user.pk)
-        if user.has_role(roles.DEPT_MANAGER) and user.department_id:
-            allowed |= Q(department_id__in=user.department.subtree_ids())
+        if managed := managed_departments(user):
+            allowed |= Q(department_id__in=managed)
         return people.filter(allowed)
 
     def clean_sort(self) -> str:

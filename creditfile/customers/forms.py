@@ -101,11 +101,14 @@ class CustomerForm(forms.ModelForm):
             "region",
             "owner",
             "department",
+            "confidentiality",
         ) + PROVENANCE_FIELDS
         formfield_callback = formfield
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Left out, the level stays as it is (a new file: personal, department if ownerless).
+        self.fields["confidentiality"].required = False
         # Only people who can own a file are offered as its sales representative.
         self.fields["owner"].queryset = (
             User.objects.filter(is_active=True)
@@ -133,6 +136,9 @@ class CustomerForm(forms.ModelForm):
             field.queryset = field.queryset.filter(
                 Q(active=True) | Q(pk=getattr(self.instance, f"{name}_id", None))
             )
+
+    def clean_confidentiality(self):
+        return self.cleaned_data.get("confidentiality") or self.instance.confidentiality
 
 
 class CertificationForm(forms.ModelForm):

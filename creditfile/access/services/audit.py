@@ -60,7 +60,7 @@ def client_address(request) -> str:
 
 
 def _describe(obj) -> tuple[str, str, str]:
-    if obj is None:
+    if not hasattr(obj, "_meta"):  # nothing, or only a customer's id
         return "", "", ""
     return obj._meta.label_lower, str(obj.pk), str(obj)[:200]
 

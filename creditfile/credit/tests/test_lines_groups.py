@@ -145,9 +145,12 @@ def test_the_group_line_screen(client, org, customer):
     assert line.status == LineStatus.REVOKED
 
 
-def test_a_hidden_customer_is_a_404_on_the_group_line_screen(client, org, customer):
+def test_a_hidden_customer_is_the_stub_on_the_group_line_screen(client, org, customer):
     client.force_login(org.walt)  # a sales rep of another department
-    assert client.get(reverse("credit:group_line", args=[customer.pk])).status_code == 404
+    response = client.get(reverse("credit:group_line", args=[customer.pk]))
+    # The stub (name, code, grade) with 403, as everywhere a customer is opened.
+    assert response.status_code == 403
+    assert "申请查阅" in response.content.decode()
 
 
 # Related-customer groups ---------------------------------------------------------------

@@ -91,10 +91,11 @@ def test_the_partial_renders_from_panel_context_for_a_colleagues_tab(org, custom
     assert "中诚信" in html and "600000" in html
 
 
-def test_a_hidden_customer_is_a_404(client, org, customer):
+def test_a_hidden_customer_is_the_stub(client, org, customer):
     client.force_login(org.walt)
-    assert client.get(reverse("credit:customer_lines", args=[customer.pk])).status_code == 404
-    assert client.get(reverse("credit:customer_panel", args=[customer.pk])).status_code == 404
+    # A URL naming a customer one may not read: the stub, 403 (access/policy.py).
+    assert client.get(reverse("credit:customer_lines", args=[customer.pk])).status_code == 403
+    assert client.get(reverse("credit:customer_panel", args=[customer.pk])).status_code == 403
 
 
 def test_the_panel_reads_with_a_fixed_number_of_queries(

@@ -156,4 +156,5 @@ def test_a_hidden_customers_security_is_a_404(client, org, customer):
     security = securities.add_security(customer, org.carl, insurance())
     client.force_login(org.walt)
     assert client.get(reverse("credit:security_edit", args=[security.pk])).status_code == 404
-    assert client.get(reverse("credit:customer_panel", args=[customer.pk])).status_code == 404
+    # A URL naming a customer one may not read: the stub, 403 (access/policy.py).
+    assert client.get(reverse("credit:customer_panel", args=[customer.pk])).status_code == 403

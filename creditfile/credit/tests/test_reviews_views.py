@@ -67,7 +67,7 @@ def test_the_queue_filters_overdue_and_kind(client, org, book):
     assert theirs.name in quarterly and "年度复评</td>" not in quarterly
 
 
-def test_a_review_of_a_hidden_customer_is_not_found(client, org, book):
+def test_a_review_of_a_hidden_customer_is_hidden(client, org, book):
     _mine, theirs = book
     review = review_of(theirs, ReviewKind.QUARTERLY)
     client.force_login(org.alice)
@@ -76,7 +76,8 @@ def test_a_review_of_a_hidden_customer_is_not_found(client, org, book):
     assert (
         client.post(reverse("credit:review_complete", args=[review.pk]), {"outcome": "x"})
     ).status_code == 404
-    assert client.get(reverse("credit:customer_reviews", args=[theirs.pk])).status_code == 404
+    # A URL naming a customer one may not read: the stub, 403 (access/policy.py).
+    assert client.get(reverse("credit:customer_reviews", args=[theirs.pk])).status_code == 403
 
 
 def test_credit_staff_prepare_and_submit_the_annual_report_on_the_page(client, org, book):
@@ -148,7 +149,7 @@ def test_a_rep_requests_an_on_demand_review_from_the_customer(client, org, book)
     review = CreditReview.objects.get(customer=mine, kind=ReviewKind.ON_DEMAND)
     assert response.url == reverse("credit:review", args=[review.pk])
     assert review.reason == "客户近期多次推迟付款"
-    assert client.get(reverse("credit:review_request", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("credit:review_request", args=[theirs.pk])).status_code == 403
     client.force_login(org.fiona)
     assert client.get(url).status_code == 403
 

@@ -133,7 +133,8 @@ def test_it_runs_the_rules_only_for_credit_staff(client, org):
 @time_machine.travel(NOW, tick=False)
 def test_it_imposes_and_ends_measures_on_the_customer_page(client, org, customer):
     url = reverse("credit:customer_sanctions", args=[customer.pk])
-    assert _login(client, org.walt).get(url).status_code == 404
+    # A URL naming a customer one may not read: the stub, 403 (access/policy.py).
+    assert _login(client, org.walt).get(url).status_code == 403
     page = _login(client, org.alice).get(url)
     assert page.status_code == 200 and "采取措施</button>" not in page.content.decode()
     assert (
@@ -166,7 +167,7 @@ def test_it_renders_the_customer_panel_partial(client, org, customer):
     assert page.status_code == 200
     body = page.content.decode()
     assert 'id="customer-sanctions"' in body and "诉诸法律" in body and "<html" not in body
-    assert _login(client, org.walt).get(url).status_code == 404
+    assert _login(client, org.walt).get(url).status_code == 403
 
 
 @time_machine.travel(NOW, tick=False)

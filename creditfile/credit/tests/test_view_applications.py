@@ -251,7 +251,8 @@ def test_it_hides_customers_and_applications_of_others(client, org, customer):
     application = draft(customer, org.alice)
     client.force_login(org.walt)
     assert client.get(reverse("credit:application", args=[application.pk])).status_code == 404
-    assert client.get(reverse("credit:application_create", args=[customer.pk])).status_code == 404
+    # A URL naming a customer one may not read: the stub, 403 (access/policy.py).
+    assert client.get(reverse("credit:application_create", args=[customer.pk])).status_code == 403
     response = act(client, org.walt, application, "submit", comment="")
     assert response.status_code == 404
     assert fresh(application).state == S.DRAFT

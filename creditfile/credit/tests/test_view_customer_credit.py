@@ -150,9 +150,10 @@ def test_it_is_a_tab_of_the_customer_page(client, org, customer):
     assert f'hx-get="{tab_url(customer)}"' in text and ">信用</a>" in text
 
 
-def test_it_404s_a_hidden_customer(client, org, customer):
+def test_it_shows_the_stub_for_a_hidden_customer(client, org, customer):
     client.force_login(org.walt)
-    assert client.get(tab_url(customer)).status_code == 404
+    # A URL naming a customer one may not read: the stub, 403 (access/policy.py).
+    assert client.get(tab_url(customer)).status_code == 403
 
 
 def test_it_includes_the_colleagues_panels(client, org, customer):

@@ -156,9 +156,9 @@ def test_it_pins_the_queries_of_the_queue(client, org, django_assert_max_num_que
         workflow.submit(draft(customer, org.alice), org.alice)
     client.force_login(org.cathy)
     client.get(reverse("credit:queue"))  # warm the session and the permission cache
-    # 13 for the page whatever it lists (one of them the open refusals), plus
-    # approval.can_decide's 3 per approving application (the only per-row cost: other states
-    # never reach the approval check).
-    with django_assert_max_num_queries(13 + 3 * 3):
+    # 14 for the page whatever it lists (one of them the open refusals, one the access
+    # settings' readers by work), plus approval.can_decide's 3 per approving application (the
+    # only per-row cost: other states never reach the approval check).
+    with django_assert_max_num_queries(14 + 3 * 3):
         response = client.get(reverse("credit:queue"))
     assert len(response.context["awaiting"]) == 3

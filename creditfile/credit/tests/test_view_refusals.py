@@ -97,7 +97,8 @@ def test_it_refuses_recording_to_people_without_the_right(client, org, customer)
 def test_it_hides_refusals_of_customers_the_user_cannot_see(client, org, refusal, customer):
     client.force_login(org.walt)
     assert client.get(reverse("credit:refusal", args=[refusal.pk])).status_code == 404
-    assert client.get(reverse("credit:refusal_create", args=[customer.pk])).status_code == 404
+    # A URL naming a customer one may not read: the stub, 403 (access/policy.py).
+    assert client.get(reverse("credit:refusal_create", args=[customer.pk])).status_code == 403
 
 
 def test_it_lets_the_credit_manager_decide_with_a_follow_up(client, org, refusal):

@@ -385,6 +385,17 @@ class Generator:
         """Sections are mostly entered when the file is opened, the rest at a later update."""
         return self._provenances[0] if dice.chance(0.6) else self._provenances[1]
 
+    @staticmethod
+    def confidentiality(volume_grade: str, nature: str, is_prospect: bool) -> str:
+        """R-40, from what is already drawn (no extra dice, so seeds keep their data): key
+        accounts and government customers company level (~17%), prospects and partners
+        department level (~14%), the rest personal."""
+        if volume_grade == "key" or nature == "government":
+            return "company"
+        if is_prospect or nature == "partner":
+            return "department"
+        return "personal"
+
     def generate(self, index: int) -> Bundle:
         ctx, dice = self.ctx, self.dice(index)
         today = ctx.today
@@ -527,6 +538,9 @@ class Generator:
             **self.provenance(dice, established_on, entered_by),
         }
         customer["updated_at"] = max(customer["file_updated_at"], customer["created_at"])
+        customer["confidentiality"] = self.confidentiality(
+            customer["volume_grade"], nature, is_prospect
+        )
         self._provenances = (
             self.provenance(dice, max(established_on, ctx.two_years_ago), entered_by),
             self.provenance(dice, updated_day - timedelta(days=90), entered_by),

@@ -63,7 +63,8 @@ def test_it_hides_the_contacts_of_a_hidden_customer_as_404(call, customer, conta
     assert contact.name == "王经理"
 
 
-@pytest.mark.parametrize("username", ["victor", "george", "arthur", "audrey"])
+# The archivist is not a reader by work (access/policy.py): to them the file is a 404 here.
+@pytest.mark.parametrize("username", ["victor", "george", "audrey"])
 def test_it_lets_read_only_roles_read_contacts_but_not_write_them(
     call, customer, contact, username
 ):

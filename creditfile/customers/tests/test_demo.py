@@ -217,6 +217,9 @@ def test_it_mixes_lifecycles_grades_kinds_and_stale_files(demo):
     assert sum(c.lifecycle == "active" for c in customers) > N / 3
     assert {c.credit_grade for c in customers} >= {"A", "B", "C"}
     assert {c.kind for c in customers} == {"distributor", "end_customer"}
+    levels = [c.confidentiality for c in customers]
+    assert set(levels) == {"company", "department", "personal"}
+    assert levels.count("personal") > N / 3
     stale = [c for c in customers if is_stale(c)]
     assert 0 < len(stale) < N / 2
     assert any(c.last_visit_on for c in customers)

@@ -144,7 +144,8 @@ def test_it_hides_the_file_from_another_rep(client, org, customer):
     attachment = attach(customer, org.alice)
     client.force_login(org.walt)
     url = reverse("customers:attachment_download", args=[customer.pk, attachment.pk])
-    assert client.get(url).status_code == 404
+    # A URL naming a customer one may not read: the stub, 403 (access/policy.py).
+    assert client.get(url).status_code == 403
 
 
 def test_it_refuses_an_attachment_id_of_another_customer(client, org, customer):

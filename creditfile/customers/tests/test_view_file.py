@@ -397,7 +397,7 @@ def test_it_shows_the_basic_data_with_its_source(client, org, customer):
 # --- Access ---------------------------------------------------------------------------------
 
 
-def test_it_hides_another_reps_customer_as_404(client, org, customer):
+def test_it_shows_another_reps_customer_only_as_the_stub(client, org, customer):
     login(client, org.walt)
     contact = Contact.objects.create(
         customer=customer, name="王芳", mobile="13800000001", source="sales"
@@ -407,10 +407,16 @@ def test_it_hides_another_reps_customer_as_404(client, org, customer):
         reverse("customers:section", args=[customer.pk, "contacts"]),
         reverse("customers:timeline", args=[customer.pk]),
     ):
-        assert client.get(url).status_code == 404
+        # The stub (access/policy.py): name, code and grade, nothing of the file.
+        response = client.get(url)
+        assert response.status_code == 403
+        assert "申请查阅" in response.content.decode()
+        assert "王芳" not in response.content.decode()
     edit = reverse("customers:section_edit", args=[customer.pk, "contacts", contact.pk])
-    assert client.post(edit, contact_data()).status_code == 404
-    assert client.post(reverse("customers:edit", args=[customer.pk]), {}).status_code == 404
+    assert client.post(edit, contact_data()).status_code == 403
+    assert client.post(reverse("customers:edit", args=[customer.pk]), {}).status_code == 403
+    contact.refresh_from_db()
+    assert contact.name == "王芳"
 
 
 def test_it_lets_the_auditor_read_but_answers_403_to_every_write(client, org, customer):

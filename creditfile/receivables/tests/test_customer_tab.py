@@ -88,7 +88,8 @@ def test_the_habit_figures_match_the_ledger(customer):
 
 def test_only_people_who_may_see_the_customer_and_the_ledger_get_the_tab(client, org, customer):
     client.force_login(org.walt)  # another region's rep
-    assert _tab(client, customer).status_code == 404
+    # A URL naming a customer one may not read: the stub, 403 (access/policy.py).
+    assert _tab(client, customer).status_code == 403
     # A role that may read the file but not the ledger (an administrator's choice):
     Group.objects.get(name=roles.SALES_REP).permissions.remove(
         Permission.objects.get(codename="view_invoice")
