@@ -28,6 +28,7 @@ the user did not choose to skip bad rows.
 
 import datetime
 import logging
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from itertools import islice
@@ -77,7 +78,16 @@ FIELDS = (
     "amount",
     "order_number",
 )
-TABLES = ("cf_stage", "cf_dups", "cf_good", "cf_bad", "cf_resolved", "cf_plan")
+TABLES = (
+    "cf_stage",
+    "cf_typed",
+    "cf_dups",
+    "cf_good",
+    "cf_odd",
+    "cf_bad",
+    "cf_resolved",
+    "cf_plan",
+)
 LOAD_ROWS = 100_000  # rows per COPY / executemany: progress is saved between them
 READ_ROWS = 2_000  # rows read back at a time (odd rows, customer problems, post_invoices)
 # What Python's str.strip() removes that an ERP export may contain.
@@ -122,7 +132,8 @@ class _Dialect:
             )
         return (
             f"CASE WHEN {c} GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'"
-            f" AND {c} >= '0001' AND date({c}) = {c} THEN {c} END"
+            # date() alone keeps 2026-02-30; a modifier makes it count on to March.
+            f" AND {c} >= '0001' AND date({c}, '+0 days') = {c} THEN {c} END"
         )
 
     def number(self, c: str, digits: int, places: int, positive: bool = False) -> str:
@@ -192,9 +203,12 @@ class StagedInvoices:
     # -- work tables ------------------------------------------------------------------------
 
     def _execute(self, sql: str, params=()) -> int:
+        started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.rowcount
+            count = cursor.rowcount
+        logger.debug("%.2f s, %s rows: %s", time.perf_counter() - started, count, sql[:70])
+        return count
 
     def drop(self) -> None:
         for table in TABLES:
@@ -298,55 +312,67 @@ class StagedInvoices:
     def check(self) -> Iterator[list[Problem]]:
         """Every problem the file shows, a few rows at a time, in row order within each
         of the two kinds (the cells, then the customers)."""
-        rows, params = self._rows_sql()
+        self._typed_rows()
         self._execute(
             "CREATE TEMP TABLE cf_dups AS SELECT number, min(row_no) AS first_row"
-            f" FROM ({rows}) r WHERE number IS NOT NULL GROUP BY number HAVING count(*) > 1",
-            params,
+            " FROM cf_typed WHERE number IS NOT NULL GROUP BY number HAVING count(*) > 1"
         )
-        self._good(rows, params)
-        yield from self._odd_rows(rows, params)
+        self._good()
+        yield from self._odd_rows()
         self._execute("ANALYZE cf_good")
         yield from self._customers()
 
-    def _good(self, rows: str, params: list) -> None:
+    def _typed_rows(self) -> None:
+        """cf_typed: the data rows, trimmed, with the value of every cell written in the
+        plain form (NULL where it is not), each expression evaluated once per row."""
+        sql = self.sql
+        rows, params = self._rows_sql()
+        self._execute(
+            f"CREATE TEMP TABLE cf_typed AS WITH r AS MATERIALIZED ({rows})"
+            f" SELECT r.*, {sql.date('invoice_date')} AS inv, {sql.date('due_date')} AS due,"
+            f" {sql.number('amount', 13, 2)} AS amt, upper(coalesce(currency, 'CNY')) AS cur,"
+            f" {sql.number('rate', 6, 6, positive=True)} AS rt FROM r",
+            params,
+        )
+
+    def _good(self) -> None:
+        """cf_good: the rows whose cells are all plain and pass the row's rules."""
         sql = self.sql
         codes = sorted(ISO_4217)
         in_codes = ", ".join(["%s"] * len(codes))
         self._execute(
-            "INSERT INTO cf_good SELECT row_no, number, customer_code,"
+            "INSERT INTO cf_good SELECT t.row_no, t.number, customer_code,"
             " upper(replace(customer_uscc, ' ', '')), customer_name, inv, due, amt, cur,"
             f" coalesce(rt, {sql.one()}), order_number, {sql.base('amt', 'rt')}"
-            f" FROM (SELECT r.*, {sql.date('r.invoice_date')} AS inv,"
-            f" {sql.date('r.due_date')} AS due, {sql.number('r.amount', 13, 2)} AS amt,"
-            f" upper(coalesce(r.currency, 'CNY')) AS cur,"
-            f" {sql.number('r.rate', 6, 6, positive=True)} AS rt"
-            f" FROM ({rows}) r LEFT JOIN cf_dups d ON d.number = r.number"
-            " WHERE d.number IS NULL OR d.first_row = r.row_no) t"
-            " WHERE number IS NOT NULL AND length(number) <= 60"
+            " FROM cf_typed t LEFT JOIN cf_dups d ON d.number = t.number"
+            " WHERE (d.number IS NULL OR d.first_row = t.row_no)"
+            " AND t.number IS NOT NULL AND length(t.number) <= 60"
             " AND (customer_code IS NOT NULL OR customer_uscc IS NOT NULL"
             " OR customer_name IS NOT NULL)"
             " AND inv IS NOT NULL AND (due_date IS NULL OR due >= inv)"
             f" AND amt IS NOT NULL AND cur IN ({in_codes})"
             f" AND (rate IS NULL AND cur = 'CNY' OR rt IS NOT NULL"
             f" AND (cur <> 'CNY' OR {sql.is_one('rt')}))",
-            [*params, *codes],
+            codes,
         )
 
-    def _odd_rows(self, rows: str, params: list) -> Iterator[list[Problem]]:
+    def _odd_rows(self) -> Iterator[list[Problem]]:
         """The rows SQL did not take: checked in Python, cell by cell, as ever."""
         checker = self.checker
         order = list(checker.positions)  # file order: problems left to right
+        cells = ", ".join(f"t.{name}" for name in FIELDS)
+        self._execute(
+            f"CREATE TEMP TABLE cf_odd AS SELECT t.row_no, {cells}, d.first_row FROM cf_typed t"
+            " LEFT JOIN cf_dups d ON d.number = t.number"
+            " WHERE NOT EXISTS (SELECT 1 FROM cf_good g WHERE g.row_no = t.row_no)"
+        )
+        self._execute("CREATE INDEX cf_odd_row ON cf_odd (row_no)")
         last = 0
         while True:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT r.*, d.first_row FROM ({rows}) r"
-                    " LEFT JOIN cf_dups d ON d.number = r.number"
-                    " WHERE r.row_no > %s"
-                    " AND NOT EXISTS (SELECT 1 FROM cf_good g WHERE g.row_no = r.row_no)"
-                    " ORDER BY r.row_no LIMIT %s",
-                    [*params, last, READ_ROWS],
+                    "SELECT * FROM cf_odd WHERE row_no > %s ORDER BY row_no LIMIT %s",
+                    [last, READ_ROWS],
                 )
                 found = cursor.fetchall()
             if not found:
@@ -431,6 +457,7 @@ class StagedInvoices:
             " FROM d LEFT JOIN l ON l.customer_code = d.customer_code",
             [*visible_params, self.mapping.source],
         )
+        self._execute("CREATE INDEX cf_resolved_row ON cf_resolved (row_no)")
         self._execute("ANALYZE cf_resolved")
         header = self.checker.header_of
         last = 0
@@ -514,6 +541,7 @@ class StagedInvoices:
             " WHERE NOT EXISTS (SELECT 1 FROM cf_bad b WHERE b.row_no = g.row_no)",
             [company.pk, self.mapping.source, company.pk],
         )
+        self._execute("CREATE INDEX cf_plan_row ON cf_plan (row_no)")
         self._execute("ANALYZE cf_plan")
 
     def _insert_new(self, company, now) -> int:
