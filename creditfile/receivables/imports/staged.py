@@ -279,7 +279,6 @@ class StagedInvoices:
                 if self.rows == before:
                     break
                 progress(self.rows)
-        self._execute("ANALYZE cf_stage")
 
     def _count(self, chunk):
         for row in chunk:
