@@ -426,7 +426,8 @@ class StagedInvoices:
     def _customers(self) -> Iterator[list[Problem]]:
         """Match the good rows' customers among those the importer may see; a source's
         code is learned from the first row that gives it with the credit code or name."""
-        visible, visible_params = visible_customers(self.user).values("id").query.sql_with_params()
+        visible_ids = visible_customers(self.user).order_by().values("id")
+        visible, visible_params = visible_ids.query.sql_with_params()
         customer, codes = _table(Customer), _table(ErpCustomerCode)
         uscc, name = _column(Customer, "uscc"), _column(Customer, "name")
         self._execute(

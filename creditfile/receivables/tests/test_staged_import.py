@@ -244,3 +244,19 @@ def test_payments_and_xlsx_files_keep_the_per_row_path(org, customers):
     invoices = staged_mapping()
     assert staged.applies(type("Job", (), {"mapping": invoices, "filename": "A.CSV"}))
     assert not staged.applies(type("Job", (), {"mapping": invoices, "filename": "a.xlsx"}))
+
+
+def test_only_customers_the_importer_may_see_are_matched(org, customers):
+    from django.contrib.auth.models import Permission
+
+    from creditfile.customers.services.visibility import visible_customers
+
+    own = credit_customer(org.cathy, name="爱丽丝的客户有限公司", owner=org.alice)
+    org.alice.user_permissions.add(Permission.objects.get(codename="import_ledger"))
+    alice = type(org.alice).objects.get(pk=org.alice.pk)  # permissions read afresh
+    assert not visible_customers(alice).filter(pk=customers["huaxin"].pk).exists()
+    rows = [row("V-1", name="爱丽丝的客户有限公司"), row("V-2", uscc=HUAXIN_USCC)]
+    job = run(staged_mapping(), csv_file(rows, HEADERS), alice, skip_bad_rows=True)
+    assert (job.created, job.bad_rows) == (1, 1)
+    assert report(job)[0][:2] == (3, "统一社会信用代码") and "无权查看" in report(job)[0][2]
+    assert Invoice.objects.get().customer == own
