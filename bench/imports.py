@@ -10,8 +10,9 @@ rows give the code alone or the credit code alone. One in ten invoices is in USD
 one in three gives its due date.
 
 Timed, each in a fresh process so its peak memory (ru_maxrss) is its own:
-- the import: `running.run_job` on a queued job, both passes (checking the whole file,
-  then writing it in one transaction, de-duplicating against the ledger);
+- the import: `running.run_job` on a queued job — for an invoice CSV the staged path
+  (imports/staged.py: the file once into a work table, checked in SQL, merged into the
+  ledger in one transaction, de-duplicating against it);
 - the same file again: every row found identical and left alone (de-duplication only);
 - the reference: the same rows as Invoice objects through Django's `bulk_create`, no
   validation, no matching by code, no exposure.
@@ -381,7 +382,7 @@ def format_table(reports: list[dict]) -> str:
     for r in reports:
         goal = GOALS.get(r["vendor"], 0)
         for key, label in (
-            ("import", "import job (check + write, new invoices)"),
+            ("import", "import job (staged: load, SQL checks, merge; new invoices)"),
             ("again", "same file again (all unchanged)"),
             ("bulk_create", "reference: bulk_create, no validation"),
         ):

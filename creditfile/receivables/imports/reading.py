@@ -90,7 +90,7 @@ def _find_header(rows: Iterator[tuple[int, tuple]], filename: str) -> tuple[int,
     )
 
 
-def _csv_rows(binary, encoding: str) -> Iterator[tuple[int, tuple]]:
+def _csv_rows(binary, encoding: str, strip: bool = True) -> Iterator[tuple[int, tuple]]:
     binary.seek(0)
     text = io.TextIOWrapper(binary, encoding=encoding, newline="")
     try:
@@ -100,8 +100,11 @@ def _csv_rows(binary, encoding: str) -> Iterator[tuple[int, tuple]]:
             dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
         except csv.Error:
             dialect = csv.excel
-        for number, values in enumerate(csv.reader(text, dialect), start=1):
-            yield number, tuple(value.strip() for value in values)
+        if strip:
+            for number, values in enumerate(csv.reader(text, dialect), start=1):
+                yield number, tuple(value.strip() for value in values)
+        else:  # the staged import strips in SQL: no Python per cell
+            yield from enumerate(csv.reader(text, dialect), start=1)
     finally:
         text.detach()
 
@@ -112,16 +115,21 @@ def _xlsx_rows(sheet) -> Iterator[tuple[int, tuple]]:
         yield number, tuple(value.strip() if isinstance(value, str) else value for value in values)
 
 
+def is_csv(filename: str) -> bool:
+    return PurePath(filename or "").suffix.lower() in CSV_SUFFIXES
+
+
 @contextmanager
-def open_table(binary, filename: str):
+def open_table(binary, filename: str, *, strip: bool = True):
     """The table of a CSV file or of the first sheet of an XLSX workbook.
 
     `binary` is a seekable binary file. Rows come from a generator over the open file, so
-    they must be read inside the `with` block.
+    they must be read inside the `with` block. `strip=False` (CSV only) gives the csv
+    module's lists as they are, cells not stripped, for the staged import.
     """
-    if PurePath(filename or "").suffix.lower() in CSV_SUFFIXES:
+    if is_csv(filename):
         encoding, lines = detect_encoding(binary, filename)
-        rows = _csv_rows(binary, encoding)
+        rows = _csv_rows(binary, encoding, strip)
         try:
             header_row, headers = _find_header(rows, filename)
             yield Table(headers, header_row, rows, max(lines - header_row, 0))

@@ -23,7 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditfile.core.history import acting_as
+from creditfile.receivables.imports import staged
 from creditfile.receivables.imports.reading import FileProblem, open_table
+from creditfile.receivables.imports.staged import StagedInvoices
 from creditfile.receivables.imports.validating import Problem, RowChecker
 from creditfile.receivables.imports.writing import LedgerWriter
 from creditfile.receivables.models import ImportJob, ImportProblem, JobStatus
@@ -149,12 +151,86 @@ class _Run:
         job = self.job
         try:
             with job.file.open("rb") as binary:
+                if staged.applies(job):
+                    self._staged(binary)
+                    return
                 if not self._check(binary):
                     return
                 self._write(binary)
         except FileProblem as problem:
             self._save_problems([Problem(None, "", str(problem))])
             _finish(job, JobStatus.REFUSED, str(problem))
+
+    def _staged(self, binary) -> None:
+        """An invoice CSV: one pass into a staging table, checked and merged in SQL
+        (staged.py); the same report, all-or-nothing and progress as the two passes."""
+        job = self.job
+        with open_table(binary, job.filename, strip=False) as table:
+            checker = RowChecker(self.mapping, job.created_by, table.headers)
+            missing = checker.missing_columns()
+            if missing:
+                self._save_problems(missing)
+                _finish(job, JobStatus.REFUSED, _("文件的列与映射不符。"))
+                return
+            job.rows_total = table.estimated_rows
+            self._progress(rows_total=job.rows_total)
+            work = StagedInvoices(self.mapping, job.created_by, checker)
+            try:
+                work.load(
+                    table.rows,
+                    lambda rows: self._progress(
+                        rows_checked=rows, rows_total=max(job.rows_total, rows)
+                    ),
+                )
+            except BaseException:
+                work.drop_quietly()
+                raise
+        try:
+            self._staged_rest(work, checker)
+        finally:
+            work.drop_quietly()
+
+    def _staged_rest(self, work: StagedInvoices, checker: RowChecker) -> None:
+        job = self.job
+        for problems in work.check():
+            self._save_problems(problems)
+        job.rows_total = job.rows_checked = work.rows
+        self._progress(rows_total=work.rows, rows_checked=work.rows, status=JobStatus.WRITING)
+        header = LedgerWriter(self.mapping, checker.header_of)._header
+        refusing = bool(self.bad_rows) and not job.skip_bad_rows
+        late: list[Problem] = []
+        refused = False
+        with acting_as(user=job.created_by, label=f"import:{job.filename}"[:100]):
+            try:
+                with transaction.atomic():
+                    late = work.write(
+                        self.mapping.company,
+                        connection.ops.adapt_datetimefield_value(timezone.now()),
+                        refusing=refusing,
+                        header=header,
+                        progress=lambda rows: self._progress(
+                            rows_written=rows, inside_transaction=True
+                        ),
+                    )
+                    if (refusing or late) and not job.skip_bad_rows:
+                        raise _Refused
+            except _Refused:
+                refused = True
+        self._save_problems(late)
+        if refused:
+            _finish(job, JobStatus.REFUSED, _("文件中有错误行，未导入任何数据。"))
+            return
+        job.created, job.updated, job.unchanged = (
+            work.counts["created"],
+            work.counts["updated"],
+            work.counts["unchanged"],
+        )
+        skipped = (
+            _("跳过了 %(n)d 个错误行，其余行已导入。") % {"n": len(self.bad_rows)}
+            if self.bad_rows
+            else ""
+        )
+        _finish(job, JobStatus.DONE, skipped)
 
     def _check(self, binary) -> bool:
         job = self.job

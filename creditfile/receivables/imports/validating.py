@@ -32,6 +32,8 @@ from creditfile.receivables.imports.fields import (
 from creditfile.receivables.models import DocumentKind, ErpCustomerCode, ImportMapping
 from creditfile.receivables.services.ledger import LedgerError, _currency, money
 
+_TRACK = object()  # `_parse`: find repeated numbers from the numbers seen so far
+
 # Rows an ERP adds under the data, with the number column empty.
 TOTAL_WORDS = {"合计", "总计", "小计", "total", "subtotal"}
 
@@ -141,7 +143,10 @@ class RowChecker:
             return None
         return cells
 
-    def _parse(self, row: int, cells: dict[str, object]) -> dict | list[Problem]:
+    def _parse(self, row: int, cells: dict[str, object], first=_TRACK) -> dict | list[Problem]:
+        """The row's values, or its problems. `first`: the row that had the same number
+        before (None: none), when the caller knows it (the staged import, from SQL);
+        otherwise the numbers seen so far in this file tell."""
         values, problems = {}, []
 
         def problem(name: str, message: str) -> None:
@@ -161,13 +166,12 @@ class RowChecker:
         if number is not None:
             if len(number) > 60:
                 problem("number", _("单据号最长60个字符。"))
-            first = self.seen.get(number)
+            if first is _TRACK:
+                first = self.seen.get(number)
+                if first is None:
+                    self.seen[number] = row
             if first is not None:
-                problem(
-                    "number", _("单据号“%(n)s”与第%(row)d行重复。") % {"n": number, "row": first}
-                )
-            else:
-                self.seen[number] = row
+                problem("number", duplicate_message(number, first))
         if not any(not _blank(cells.get(name)) for name in CUSTOMER_FIELDS):
             problem(
                 next((n for n in CUSTOMER_FIELDS if n in self.positions), ""),
@@ -185,6 +189,10 @@ class RowChecker:
         ):
             problem("due_date", _("到期日不能早于开票日期。"))
         return problems or values
+
+    def parse_row(self, row: int, cells: dict[str, object], first: int | None):
+        """`_parse` for the staged import, which finds repeated numbers in SQL."""
+        return self._parse(row, cells, first)
 
     def _value(self, kind: str, raw, name: str):
         if kind == DATE:
@@ -295,9 +303,7 @@ class RowChecker:
             found, column = by_uscc.get(uscc), "customer_uscc"
             if found is None:
                 return None, Problem(
-                    row,
-                    self.header_of["customer_uscc"],
-                    _("没有统一社会信用代码为“%(v)s”的客户（或您无权查看）。") % {"v": uscc},
+                    row, self.header_of["customer_uscc"], customer_message(USCC_UNKNOWN, uscc)
                 )
         elif name:
             matches = by_name.get(name, [])
@@ -306,8 +312,7 @@ class RowChecker:
                 return None, Problem(
                     row,
                     self.header_of["customer_name"],
-                    _("有%(n)d个名为“%(v)s”的客户，请改用统一社会信用代码或客户编码。")
-                    % {"n": len(matches), "v": name},
+                    customer_message(NAME_AMBIGUOUS, name, count=len(matches)),
                 )
             found = matches[0] if matches else None
         if code:
@@ -316,24 +321,12 @@ class RowChecker:
                 return None, Problem(
                     row,
                     self.header_of["customer_code"],
-                    _("客户编码“%(code)s”已对应另一客户“%(other)s”。")
-                    % {"code": code, "other": known.name},
+                    customer_message(CODE_CONFLICT, code, other=known.name),
                 )
             found = found or known
         if found is None:
             header = self.header_of.get(column) or self.header_of.get("customer_code", "")
-            shown = name or code or ""
-            return None, Problem(
-                row,
-                header,
-                _("找不到客户“%(v)s”（或您无权查看）。") % {"v": shown}
-                if name or not code
-                else _(
-                    "客户编码“%(v)s”尚未对应到客户：请在文件中同时给出客户名称或统一社会信用代码，"
-                    "导入一次后即可只用编码。"
-                )
-                % {"v": code},
-            )
+            return None, Problem(row, header, not_found_message(code, name))
         if code and code not in self.codes and code not in by_code:
             self.codes[code] = found
             values["learned_code"] = code
@@ -354,6 +347,34 @@ class RowChecker:
             reference=values.get("reference", ""),
             learned_code=values.get("learned_code", ""),
         )
+
+
+# What can be wrong with a row's customer (the staged import finds them in SQL).
+USCC_UNKNOWN, NAME_AMBIGUOUS, CODE_CONFLICT, NOT_FOUND = "uscc", "ambiguous", "conflict", "none"
+
+
+def customer_message(what: str, value: str, *, count: int = 0, other: str = "") -> str:
+    if what == USCC_UNKNOWN:
+        return _("没有统一社会信用代码为“%(v)s”的客户（或您无权查看）。") % {"v": value}
+    if what == NAME_AMBIGUOUS:
+        return _("有%(n)d个名为“%(v)s”的客户，请改用统一社会信用代码或客户编码。") % {
+            "n": count,
+            "v": value,
+        }
+    return _("客户编码“%(code)s”已对应另一客户“%(other)s”。") % {"code": value, "other": other}
+
+
+def not_found_message(code: str | None, name: str | None) -> str:
+    if name or not code:
+        return _("找不到客户“%(v)s”（或您无权查看）。") % {"v": name or code or ""}
+    return _(
+        "客户编码“%(v)s”尚未对应到客户：请在文件中同时给出客户名称或统一社会信用代码，"
+        "导入一次后即可只用编码。"
+    ) % {"v": code}
+
+
+def duplicate_message(number: str, first: int) -> str:
+    return _("单据号“%(n)s”与第%(row)d行重复。") % {"n": number, "row": first}
 
 
 def _blank(value) -> bool:
