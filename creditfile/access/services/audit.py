@@ -17,6 +17,7 @@ from django.utils import timezone
 from creditfile.access.models import AuditChainHead, AuditEvent
 from creditfile.access.models.audit import GENESIS_HASH
 from creditfile.core.history import current_actor
+from creditfile.core.request_context import client_address, current_request_info
 
 Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome
@@ -53,12 +54,6 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def client_address(request) -> str:
-    if request is None:
-        return ""
-    return request.META.get("REMOTE_ADDR", "")[:45]
-
-
 def _describe(obj) -> tuple[str, str, str]:
     if obj is None:
         return "", "", ""
@@ -77,18 +72,22 @@ def record(
     detail: dict | None = None,
     username: str = "",
 ) -> AuditEvent:
-    """Append one event. Who acts defaults to the request's or the current actor's user.
+    """Append one event. Who acts defaults to the request's or the current actor's user;
+    the client address and request id default to the current web request's (set by
+    RequestContextMiddleware), so callers deep inside a service need not pass `request`.
 
     `customer` may be a Customer or its id; `obj` is the record acted on when it is not
     the customer itself. `detail` must be JSON of strings and numbers (it is hashed).
     """
     actor = current_actor()
+    info = current_request_info()
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
     if user is None:
         user = actor.user
     customer_id = getattr(customer, "pk", customer)
     object_type, object_id, object_repr = _describe(obj if obj is not None else customer)
+    request_id = getattr(request, "id", "") or info.request_id or actor.request_id or ""
     with transaction.atomic():
         head = _locked_head()
         event = AuditEvent(
@@ -96,7 +95,7 @@ def record(
             time=timezone.now(),
             user_id=getattr(user, "pk", None),
             username=(getattr(user, "username", "") or username)[:150],
-            address=client_address(request),
+            address=client_address(request) or info.address,
             action=action,
             outcome=outcome,
             customer_id=customer_id,
@@ -105,7 +104,7 @@ def record(
             object_repr=object_repr,
             purpose=(purpose or "")[:200],
             detail=detail or {},
-            request_id=getattr(request, "id", "") or actor.request_id or "",
+            request_id=request_id[:36],
             prev_hash=head.last_hash,
         )
         event.hash = event_hash(event)

@@ -68,3 +68,24 @@ def test_it_keeps_one_chain_when_writers_race(org):
     assert [e.id for e in events] == list(range(events[0].id, events[0].id + 40))
     for before, after in zip(events, events[1:], strict=False):
         assert after.prev_hash == before.hash
+
+
+def test_it_takes_the_address_and_request_id_of_the_current_request(org, rf):
+    from django.http import HttpResponse
+
+    from creditfile.core.middleware import RequestContextMiddleware
+
+    recorded = []
+
+    def deep_inside_a_service(request):
+        # No request passed: record() must find the address and id by itself.
+        recorded.append(audit.record(audit.Action.VIEW, user=org.alice))
+        return HttpResponse("ok")
+
+    request = rf.get("/", REMOTE_ADDR="10.1.2.3", HTTP_X_REQUEST_ID="req-42")
+    request.user = org.alice
+    RequestContextMiddleware(deep_inside_a_service)(request)
+    assert (recorded[0].address, recorded[0].request_id) == ("10.1.2.3", "req-42")
+    # Outside a request nothing is made up.
+    outside = audit.record(audit.Action.SYSTEM, username="system")
+    assert outside.address == ""
