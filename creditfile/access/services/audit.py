@@ -57,6 +57,8 @@ def event_hash(event: AuditEvent) -> str:
 def _describe(obj) -> tuple[str, str, str]:
     if obj is None:
         return "", "", ""
+    if not hasattr(obj, "_meta"):  # a customer given by its id
+        return "customers.customer", str(obj), ""
     return obj._meta.label_lower, str(obj.pk), str(obj)[:200]
 
 
@@ -86,6 +88,10 @@ def record(
     if user is None:
         user = actor.user
     customer_id = getattr(customer, "pk", customer)
+    # Hashed as stored: an id given as text and a detail with non-text keys would otherwise
+    # hash differently from what `audit verify` reads back.
+    customer_id = int(customer_id) if customer_id is not None else None
+    detail = json.loads(json.dumps(detail or {}))
     object_type, object_id, object_repr = _describe(obj if obj is not None else customer)
     request_id = getattr(request, "id", "") or info.request_id or actor.request_id or ""
     with transaction.atomic():
@@ -103,7 +109,7 @@ def record(
             object_id=object_id,
             object_repr=object_repr,
             purpose=(purpose or "")[:200],
-            detail=detail or {},
+            detail=detail,
             request_id=request_id[:36],
             prev_hash=head.last_hash,
         )
