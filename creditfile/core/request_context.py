@@ -7,13 +7,15 @@ inside a service. Outside a request (commands, background jobs) it is empty.
 
 import contextvars
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class RequestInfo:
     address: str = ""
     request_id: str = ""
+    # Customers whose file this request has already logged as read (one event per request).
+    viewed: set = field(default_factory=set)
 
 
 _info: contextvars.ContextVar[RequestInfo] = contextvars.ContextVar(

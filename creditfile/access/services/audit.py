@@ -119,6 +119,25 @@ def record(
     return event
 
 
+def record_view(customer, *, request=None, section: str = "", purpose: str = ""):
+    """A read of a customer's file: one `view` event per request per customer, however many
+    queries or panels the request shows. Outside a web request every call is an event.
+    Returns the event, or None when this request already logged the customer."""
+    info = current_request_info()
+    key = getattr(customer, "pk", customer)
+    if info.request_id:
+        if key in info.viewed:
+            return None
+        info.viewed.add(key)
+    return record(
+        Action.VIEW,
+        request=request,
+        customer=customer,
+        purpose=purpose,
+        detail={"section": section} if section else None,
+    )
+
+
 def _locked_head() -> AuditChainHead:
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
