@@ -1,3 +1,4 @@
 from creditfile.access.models.audit import AuditChainHead, AuditEvent
+from creditfile.access.models.violations import ViolationSummary
 
-__all__ = ["AuditChainHead", "AuditEvent"]
+__all__ = ["AuditChainHead", "AuditEvent", "ViolationSummary"]
