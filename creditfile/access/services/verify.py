@@ -18,17 +18,26 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from creditfile.access import triggers
-from creditfile.access.models import AuditChainHead, AuditEvent
+from creditfile.access.models import AuditChainHead
 from creditfile.access.models.audit import GENESIS_HASH
-from creditfile.access.services.audit import HASHED_FIELDS
+from creditfile.access.services.audit import HASHED_FIELDS, canonical_detail, canonical_text
 
 CHUNK = 10_000
+
+
+def _select(vendor: str) -> str:
+    # SQLite: the time as stored text, not through Django's (slow) timestamp converter.
+    columns = [
+        'CAST("time" AS TEXT)' if name == "time" and vendor == "sqlite" else f'"{name}"'
+        for name in (*HASHED_FIELDS, "hash")
+    ]
+    return f"SELECT {', '.join(columns)} FROM {triggers.TABLE} ORDER BY id"
 
 
 @dataclass(frozen=True)
@@ -65,56 +74,122 @@ def _read_head() -> tuple[int, str]:
     return head or (0, GENESIS_HASH)
 
 
+def _time_reader(vendor: str):
+    """The stored time as record() hashed it: UTC in ISO form. SQLite keeps Django's
+    'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; PostgreSQL hands back an aware datetime."""
+
+    def other(value) -> str:
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            return value.astimezone(UTC).isoformat()
+        return str(value)
+
+    if vendor == "sqlite":
+        return lambda value: (
+            value.replace(" ", "T", 1) + "+00:00" if type(value) is str else other(value)
+        )
+    return other
+
+
+def _detail_reader():
+    """The stored detail (JSON text on both databases) in canonical form; the few distinct
+    details of a trail are worked out once each."""
+    cache: dict[str, str] = {}
+
+    def read(raw) -> str:
+        if not isinstance(raw, str):
+            return canonical_detail(raw)
+        text = cache.get(raw)
+        if text is None:
+            try:
+                text = canonical_detail(json.loads(raw))
+            except ValueError:
+                text = raw  # not JSON: cannot match what record() hashed
+            if len(cache) < 100_000:
+                cache[raw] = text
+        return text
+
+    return read
+
+
 def verify_chain(anchor: Anchor | None = None, *, chunk_size: int = CHUNK) -> ChainReport:
-    """Walk the whole chain; stop at the first problem and name it."""
-    head_before = _read_head()
-    head_id, head_hash = head_before
+    """Walk the whole chain; stop at the first problem and name it.
+
+    Raw rows through a chunked (server-side on PostgreSQL) cursor in one read transaction:
+    bounded memory and one consistent snapshot however long the trail.
+    """
+    head_id, head_hash = head_before = _read_head()
+    read_time = _time_reader(connection.vendor)
+    read_detail = _detail_reader()
     sha256 = hashlib.sha256
-    dumps = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-    names = HASHED_FIELDS
-    time_index = names.index("time")
-    fields = (*names, "hash")
-    rows = AuditEvent.objects.order_by("id").values_list(*fields).iterator(chunk_size=chunk_size)
     expected_id, prev, checked = 1, GENESIS_HASH, 0
     problem = None
     anchor_seen = anchor is None or anchor.last_id == 0
-    for row in rows:
-        event_id = row[0]
-        if event_id != expected_id:
-            problem = _missing(expected_id, event_id)
-            break
-        if row[-2] != prev:
-            problem = Problem(
+    anchor_id = anchor.last_id if anchor is not None else None
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(_select(connection.vendor))
+        while problem is None and (rows := cursor.fetchmany(chunk_size)):
+            for (
                 event_id,
-                "broken_link",
-                _(
-                    "事件 #%(id)s 的前一哈希与事件 #%(prev)s 的哈希不符："
-                    "记录被调换顺序、插入，或其后的哈希被伪造。"
+                time,
+                user_id,
+                username,
+                address,
+                action,
+                outcome,
+                customer_id,
+                object_type,
+                object_id,
+                object_repr,
+                purpose,
+                detail,
+                request_id,
+                prev_hash,
+                stored_hash,
+            ) in rows:
+                if event_id != expected_id:
+                    problem = _missing(expected_id, event_id)
+                    break
+                if prev_hash != prev:
+                    problem = _broken_link(event_id)
+                    break
+                text = canonical_text(
+                    event_id,
+                    read_time(time),
+                    user_id,
+                    username,
+                    address,
+                    action,
+                    outcome,
+                    customer_id,
+                    object_type,
+                    object_id,
+                    object_repr,
+                    purpose,
+                    read_detail(detail),
+                    request_id,
+                    prev_hash,
                 )
-                % {"id": event_id, "prev": event_id - 1},
-            )
-            break
-        content = dict(zip(names, row, strict=False))
-        content["time"] = row[time_index].astimezone(UTC).isoformat()
-        digest = sha256(dumps(content).encode("utf-8")).hexdigest()
-        if digest != row[-1]:
-            problem = Problem(
-                event_id,
-                "edited",
-                _("事件 #%(id)s 的内容与其哈希不符：记录被修改。") % {"id": event_id},
-            )
-            break
-        if event_id == head_id and digest != head_hash:
-            problem = _head_mismatch(event_id)
-            break
-        if anchor is not None and event_id == anchor.last_id:
-            anchor_seen = True
-            if digest != anchor.last_hash:
-                problem = _anchor_mismatch(anchor, event_id)
-                break
-        prev = digest
-        expected_id += 1
-        checked += 1
+                digest = sha256(text.encode("utf-8")).hexdigest()
+                if digest != stored_hash:
+                    problem = Problem(
+                        event_id,
+                        "edited",
+                        _("事件 #%(id)s 的内容与其哈希不符：记录被修改。") % {"id": event_id},
+                    )
+                    break
+                if event_id == head_id and digest != head_hash:
+                    problem = _head_mismatch(event_id)
+                    break
+                if event_id == anchor_id:
+                    anchor_seen = True
+                    if digest != anchor.last_hash:
+                        problem = _anchor_mismatch(anchor, event_id)
+                        break
+                prev = digest
+                expected_id += 1
+                checked += 1
     last_id = expected_id - 1
     if problem is None:
         problem = _check_head(head_before, _read_head(), last_id, prev)
@@ -128,6 +203,18 @@ def verify_chain(anchor: Anchor | None = None, *, chunk_size: int = CHUNK) -> Ch
     present = set(triggers.installed(connection))
     missing = [name for name in triggers.expected(connection.vendor) if name not in present]
     return ChainReport(checked, last_id, prev, problem, missing)
+
+
+def _broken_link(event_id: int) -> Problem:
+    return Problem(
+        event_id,
+        "broken_link",
+        _(
+            "事件 #%(id)s 的前一哈希与事件 #%(prev)s 的哈希不符："
+            "记录被调换顺序、插入，或其后的哈希被伪造。"
+        )
+        % {"id": event_id, "prev": event_id - 1},
+    )
 
 
 def _missing(expected_id: int, found_id: int) -> Problem:

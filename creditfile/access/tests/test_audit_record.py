@@ -89,3 +89,33 @@ def test_it_takes_the_address_and_request_id_of_the_current_request(org, rf):
     # Outside a request nothing is made up.
     outside = audit.record(audit.Action.SYSTEM, username="system")
     assert outside.address == ""
+
+
+def test_it_hashes_the_same_text_as_sorted_compact_json(org):
+    """The hand-written canonical form is exactly json.dumps(sort_keys, no spaces), for
+    text that needs escaping too."""
+    import json
+    from datetime import UTC
+
+    event = audit.record(
+        audit.Action.CHANGE,
+        user=org.alice,
+        customer=3,
+        purpose='引号" 反斜杠\\ 换行\n 制表\t \x01 é 🙂',
+        detail={"b": 'x"y', "a": [1, 2.5, None], "中": {"z": 1, "y": True}},
+        username="ignored",
+    )
+    stored = AuditEvent.objects.get(pk=event.pk)
+    content = {name: getattr(stored, name) for name in audit.HASHED_FIELDS}
+    content["time"] = stored.time.astimezone(UTC).isoformat()
+    expected = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert (
+        audit.canonical_text(
+            *(
+                content[name] if name != "detail" else audit.canonical_detail(stored.detail)
+                for name in audit.HASHED_FIELDS
+            )
+        )
+        == expected
+    )
+    assert stored.hash == event.hash == audit.event_hash(stored)
