@@ -530,7 +530,7 @@ def create_customer(request, payload: CustomerIn):
 def get_customer(request, customer_id: int):
     _require_perm(request.user, "customers.view_customer")
     out = _customer_out(request.user, customer_id)
-    audit.record_view(customer_id, request=request, section="api:customer")
+    audit.record_view(out, request=request, section="api:customer")
     return out
 
 
