@@ -106,6 +106,19 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def plain_detail(value):
+    """`detail` as it survives every database's JSON unchanged, so its hash does too: keys
+    become text; text, whole numbers, booleans and None stay; anything else (floats,
+    Decimals, dates) is kept as its text — PostgreSQL's jsonb would rewrite 1e20 or 2.50."""
+    if isinstance(value, dict):
+        return {str(key): plain_detail(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_detail(item) for item in value]
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    return str(value)
+
+
 def _describe(obj) -> tuple[str, str, str]:
     if obj is None:
         return "", "", ""
@@ -131,7 +144,8 @@ def record(
     RequestContextMiddleware), so callers deep inside a service need not pass `request`.
 
     `customer` may be a Customer or its id; `obj` is the record acted on when it is not
-    the customer itself. `detail` must be JSON of strings and numbers (it is hashed).
+    the customer itself. `detail` is a dict of text and whole numbers (it is hashed;
+    other values are stored as their text, see plain_detail).
     """
     actor = current_actor()
     info = current_request_info()
@@ -140,10 +154,10 @@ def record(
     if user is None:
         user = actor.user
     customer_id = getattr(customer, "pk", customer)
-    # Hashed as stored: an id given as text and a detail with non-text keys would otherwise
-    # hash differently from what `audit verify` reads back.
+    # Hashed as stored: an id given as text would otherwise hash differently from what
+    # `audit verify` reads back.
     customer_id = int(customer_id) if customer_id is not None else None
-    detail = json.loads(json.dumps(detail or {}))
+    detail = plain_detail(detail or {})
     object_type, object_id, object_repr = _describe(obj if obj is not None else customer)
     request_id = getattr(request, "id", "") or info.request_id or actor.request_id or ""
     with transaction.atomic():

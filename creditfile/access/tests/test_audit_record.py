@@ -119,3 +119,17 @@ def test_it_hashes_the_same_text_as_sorted_compact_json(org):
         == expected
     )
     assert stored.hash == event.hash == audit.event_hash(stored)
+
+
+def test_it_keeps_detail_in_a_form_every_database_stores_unchanged(org):
+    from datetime import date
+    from decimal import Decimal
+
+    event = audit.record(
+        audit.Action.EXPORT,
+        user=org.alice,
+        detail={"rows": 3, "amount": Decimal("2.50"), "big": 1e20, 7: date(2026, 12, 7)},
+    )
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.detail == {"rows": 3, "amount": "2.50", "big": "1e+20", "7": "2026-12-07"}
+    assert audit.event_hash(stored) == event.hash
