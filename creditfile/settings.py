@@ -228,6 +228,17 @@ STALE_AFTER_DAYS = env_int("CREDITFILE_STALE_AFTER_DAYS", 30)
 # Letterhead of printed cards, reports and letters.
 COMPANY_NAME = env_str("CREDITFILE_COMPANY_NAME", "")
 
+# Outgoing e-mail (weekly violation summaries to managers). No host: nothing is e-mailed,
+# the summaries are only shown on the managers' page.
+EMAIL_HOST = env_str("CREDITFILE_EMAIL_HOST", "")
+EMAIL_PORT = env_int("CREDITFILE_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("CREDITFILE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("CREDITFILE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("CREDITFILE_EMAIL_TLS", False)
+EMAIL_USE_SSL = env_bool("CREDITFILE_EMAIL_SSL", False)
+EMAIL_TIMEOUT = env_int("CREDITFILE_EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("CREDITFILE_EMAIL_FROM", "creditfile@localhost")
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {

@@ -28,6 +28,7 @@ urlpatterns = [
     path("receivables/", include("creditfile.receivables.views")),
     path("handover/", include("creditfile.core.handover_views")),
     path("access/", include("creditfile.access.urls")),
+    path("audit/", include("creditfile.access.views_audit")),
     path("api/v1/", api.urls),
     path("accounts/api-tokens/", core_views.api_tokens, name="api_tokens"),
     path("accounts/confirm-password/", sudo.confirm_password, name="confirm_password"),

@@ -6,3 +6,8 @@ class AccessConfig(AppConfig):
     name = "creditfile.access"
     label = "access"
     verbose_name = _("保密与审计")
+
+    def ready(self):
+        from creditfile.access import signals
+
+        signals.connect()

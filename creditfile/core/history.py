@@ -18,9 +18,16 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import Signal
 from django.utils import timezone
 
 DEFAULT_EXCLUDE = {"id", "created_at", "updated_at", "password", "last_login"}
+
+# Sent once per logged save or delete of a tracked record, after its rows are written:
+# sender=the model, instance, root (the record whose timeline shows it), action
+# ("create" | "update" | "delete"), fields (names of the changed fields on update).
+# The audit trail listens (access/signals.py).
+object_changed = Signal()
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,13 @@ def _record(instance, action, rows):
         root_id=root.pk,
     )
     ObjectChange.objects.bulk_create([ObjectChange(**common, **row) for row in rows])
+    object_changed.send(
+        sender=type(instance),
+        instance=instance,
+        root=root,
+        action=action,
+        fields=[row["field"] for row in rows if row.get("field")],
+    )
 
 
 def record_updates(instances, values: dict) -> int:

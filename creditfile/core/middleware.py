@@ -4,6 +4,7 @@ from django.conf import settings
 from django.shortcuts import redirect
 
 from creditfile.core.history import acting_as
+from creditfile.core.request_context import client_address, in_request
 
 # Paths reachable without signing in: the login form itself, static files,
 # the API (it authenticates by token), and the language switch.
@@ -11,7 +12,8 @@ PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/api/", "/i18n/")
 
 
 class RequestContextMiddleware:
-    """Attribute every change made during a request to its user and a request id."""
+    """Attribute every change made during a request to its user and a request id, and let
+    code deep inside the request (the audit trail) know its client address and id."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -19,7 +21,10 @@ class RequestContextMiddleware:
     def __call__(self, request):
         request.id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
         user = request.user if request.user.is_authenticated else None
-        with acting_as(user=user, label="web", request_id=request.id):
+        with (
+            in_request(address=client_address(request), request_id=request.id),
+            acting_as(user=user, label="web", request_id=request.id),
+        ):
             response = self.get_response(request)
         response["X-Request-ID"] = request.id
         return response

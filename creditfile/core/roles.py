@@ -181,7 +181,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _VIEW_CREDIT
     + _APPROVE,
     ARCHIVIST: _VIEW_FILE + ["customers.export_customers"] + _VIEW_CREDIT,
-    AUDITOR: _VIEW_FILE + ["core.view_objectchange", "customers.export_customers"] + _VIEW_CREDIT,
+    AUDITOR: _VIEW_FILE
+    + ["core.view_objectchange", "customers.export_customers", "access.view_audit_trail"]
+    + _VIEW_CREDIT,
     ADMINISTRATOR: _VIEW_FILE
     + _EDIT_FILE
     + _perms(["add", "change", "delete"], _DICTIONARIES)

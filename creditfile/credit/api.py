@@ -23,6 +23,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from ninja.responses import Status
 from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
+from creditfile.access.services import audit
 from creditfile.core.history import acting_as
 from creditfile.core.models import Company
 from creditfile.core.roles import ROLE_LABELS
@@ -1073,6 +1074,7 @@ def customer_credit(request, customer_id: int, on_date: date | None = None):
     user = request.user
     customer = get_customer_for(user, customer_id)
     _require_perm(user, "credit.view_creditline")
+    audit.record_view(customer, request=request, section="api:credit")
     on_date = on_date or timezone.localdate()
     Company.default()  # a fresh installation has its one company from the first question on
     with_lines = CreditLine.objects.filter(

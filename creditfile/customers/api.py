@@ -22,6 +22,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from ninja.responses import Status
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+from creditfile.access.services import audit
 from creditfile.core import roles
 from creditfile.core.choices import Source
 from creditfile.core.history import acting_as
@@ -570,7 +571,9 @@ def create_customer(request, payload: CustomerIn):
 @router.get("/{int:customer_id}", response=CustomerOut, summary="客户档案基本信息")
 def get_customer(request, customer_id: int):
     _require_perm(request.user, "customers.view_customer")
-    return _customer_out(request.user, customer_id)
+    out = _customer_out(request.user, customer_id)
+    audit.record_view(out, request=request, section="api:customer")
+    return out
 
 
 @router.patch(
@@ -599,6 +602,7 @@ def update_customer(request, customer_id: int, payload: CustomerPatch):
 def list_contacts(request, customer_id: int):
     customer = get_customer_for(request.user, customer_id)
     _require_perm(request.user, "customers.view_contact")
+    audit.record_view(customer, request=request, section="api:contacts")
     return list(customer.contact_set.all())
 
 
@@ -684,4 +688,5 @@ def reveal_key_person(request, customer_id: int, person_id: int, payload: Reveal
 def list_attachments(request, customer_id: int):
     customer = get_customer_for(request.user, customer_id)
     _require_perm(request.user, "customers.view_attachment")
+    audit.record_view(customer, request=request, section="api:attachments")
     return list(Attachment.objects.filter(customer=customer).order_by("document_date", "id"))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from creditfile.access.services import audit
 from creditfile.customers.services.visibility import get_customer_for
 from creditfile.receivables.models import Payment, SalesOrder
 from creditfile.receivables.services import position as positions
@@ -30,6 +31,7 @@ def customer_receivables(request: HttpRequest, customer_pk: int) -> HttpResponse
     if not may_view_ledger(request.user):
         raise PermissionDenied
     customer = get_customer_for(request.user, customer_pk)
+    audit.record_view(customer, section="receivables")
     today = timezone.localdate()
     companies = []
     for company in positions.companies_of(customer):

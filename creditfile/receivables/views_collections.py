@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from creditfile.access.services import audit
 from creditfile.core.models import Company
 from creditfile.customers.services.visibility import get_customer_for, visible_customers
 from creditfile.receivables.choices import ActionKind, CaseOutcome, CaseStatus, RunStatus
@@ -388,6 +389,7 @@ def customer_collections(request: HttpRequest, customer_pk: int) -> HttpResponse
     """商账追讨 on the customer file: every case with its actions, promises and letters."""
     _require(request, "view_collectioncase")
     customer = get_customer_for(request.user, customer_pk)
+    audit.record_view(customer, section="collections")
     cases = (
         CollectionCase.objects.filter(customer=customer)
         .select_related("company", "owner")

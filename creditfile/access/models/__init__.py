@@ -6,6 +6,7 @@ from creditfile.access.models.requests import (
     ReadRequest,
     RequestedCustomer,
 )
+from creditfile.access.models.violations import ViolationSummary
 
 __all__ = [
     "AccessSettings",
@@ -15,4 +16,5 @@ __all__ = [
     "Lending",
     "ReadRequest",
     "RequestedCustomer",
+    "ViolationSummary",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.utils import timezone
 from creditfile.access.models import AuditChainHead, AuditEvent
 from creditfile.access.models.audit import GENESIS_HASH
 from creditfile.core.history import current_actor
+from creditfile.core.request_context import client_address, current_request_info
 
 Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome
@@ -40,28 +41,89 @@ HASHED_FIELDS = (
 )
 
 
-def _canonical(value):
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    return value
+_esc = json.encoder.encode_basestring  # JSON string literal, non-ASCII kept (C-accelerated)
+
+
+def canonical_detail(detail) -> str:
+    return json.dumps(detail, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _number(value) -> str:
+    return "null" if value is None else str(value) if type(value) is int else json.dumps(value)
+
+
+def canonical_text(
+    id,
+    time_iso,
+    user_id,
+    username,
+    address,
+    action,
+    outcome,
+    customer_id,
+    object_type,
+    object_id,
+    object_repr,
+    purpose,
+    detail_text,
+    request_id,
+    prev_hash,
+) -> str:
+    """The hashed form of an event: the JSON object of HASHED_FIELDS with sorted keys and no
+    spaces (json.dumps(..., sort_keys=True, ensure_ascii=False, separators=(",", ":"))),
+    written out directly because `audit verify` computes it a million times. `time_iso` is
+    the time in UTC in ISO form, `detail_text` the canonical_detail of the detail."""
+    return (
+        f'{{"action":{_esc(action)},"address":{_esc(address)},'
+        f'"customer_id":{_number(customer_id)},"detail":{detail_text},"id":{_number(id)},'
+        f'"object_id":{_esc(object_id)},"object_repr":{_esc(object_repr)},'
+        f'"object_type":{_esc(object_type)},"outcome":{_esc(outcome)},'
+        f'"prev_hash":{_esc(prev_hash)},"purpose":{_esc(purpose)},'
+        f'"request_id":{_esc(request_id)},"time":{_esc(time_iso)},'
+        f'"user_id":{_number(user_id)},"username":{_esc(username)}}}'
+    )
 
 
 def event_hash(event: AuditEvent) -> str:
     """SHA-256 over the event's content and the previous hash, in a fixed JSON form."""
-    content = {name: _canonical(getattr(event, name)) for name in HASHED_FIELDS}
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = canonical_text(
+        event.id,
+        event.time.astimezone(UTC).isoformat(),
+        event.user_id,
+        event.username,
+        event.address,
+        event.action,
+        event.outcome,
+        event.customer_id,
+        event.object_type,
+        event.object_id,
+        event.object_repr,
+        event.purpose,
+        canonical_detail(event.detail),
+        event.request_id,
+        event.prev_hash,
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def client_address(request) -> str:
-    if request is None:
-        return ""
-    return request.META.get("REMOTE_ADDR", "")[:45]
+def plain_detail(value):
+    """`detail` as it survives every database's JSON unchanged, so its hash does too: keys
+    become text; text, whole numbers, booleans and None stay; anything else (floats,
+    Decimals, dates) is kept as its text — PostgreSQL's jsonb would rewrite 1e20 or 2.50."""
+    if isinstance(value, dict):
+        return {str(key): plain_detail(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_detail(item) for item in value]
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    return str(value)
 
 
 def _describe(obj) -> tuple[str, str, str]:
     if not hasattr(obj, "_meta"):  # nothing, or only a customer's id
         return "", "", ""
+    if not hasattr(obj, "_meta"):  # a customer given by its id
+        return "customers.customer", str(obj), ""
     return obj._meta.label_lower, str(obj.pk), str(obj)[:200]
 
 
@@ -77,18 +139,27 @@ def record(
     detail: dict | None = None,
     username: str = "",
 ) -> AuditEvent:
-    """Append one event. Who acts defaults to the request's or the current actor's user.
+    """Append one event. Who acts defaults to the request's or the current actor's user;
+    the client address and request id default to the current web request's (set by
+    RequestContextMiddleware), so callers deep inside a service need not pass `request`.
 
     `customer` may be a Customer or its id; `obj` is the record acted on when it is not
-    the customer itself. `detail` must be JSON of strings and numbers (it is hashed).
+    the customer itself. `detail` is a dict of text and whole numbers (it is hashed;
+    other values are stored as their text, see plain_detail).
     """
     actor = current_actor()
+    info = current_request_info()
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
     if user is None:
         user = actor.user
     customer_id = getattr(customer, "pk", customer)
+    # Hashed as stored: an id given as text would otherwise hash differently from what
+    # `audit verify` reads back.
+    customer_id = int(customer_id) if customer_id is not None else None
+    detail = plain_detail(detail or {})
     object_type, object_id, object_repr = _describe(obj if obj is not None else customer)
+    request_id = getattr(request, "id", "") or info.request_id or actor.request_id or ""
     with transaction.atomic():
         head = _locked_head()
         event = AuditEvent(
@@ -96,7 +167,7 @@ def record(
             time=timezone.now(),
             user_id=getattr(user, "pk", None),
             username=(getattr(user, "username", "") or username)[:150],
-            address=client_address(request),
+            address=client_address(request) or info.address,
             action=action,
             outcome=outcome,
             customer_id=customer_id,
@@ -104,14 +175,33 @@ def record(
             object_id=object_id,
             object_repr=object_repr,
             purpose=(purpose or "")[:200],
-            detail=detail or {},
-            request_id=getattr(request, "id", "") or actor.request_id or "",
+            detail=detail,
+            request_id=request_id[:36],
             prev_hash=head.last_hash,
         )
         event.hash = event_hash(event)
         event.save()
         AuditChainHead.objects.filter(pk=head.pk).update(last_id=event.id, last_hash=event.hash)
     return event
+
+
+def record_view(customer, *, request=None, section: str = "", purpose: str = ""):
+    """A read of a customer's file: one `view` event per request per customer, however many
+    queries or panels the request shows. Outside a web request every call is an event.
+    Returns the event, or None when this request already logged the customer."""
+    info = current_request_info()
+    key = getattr(customer, "pk", customer)
+    if info.request_id:
+        if key in info.viewed:
+            return None
+        info.viewed.add(key)
+    return record(
+        Action.VIEW,
+        request=request,
+        customer=customer,
+        purpose=purpose,
+        detail={"section": section} if section else None,
+    )
 
 
 def _locked_head() -> AuditChainHead:

@@ -68,3 +68,68 @@ def test_it_keeps_one_chain_when_writers_race(org):
     assert [e.id for e in events] == list(range(events[0].id, events[0].id + 40))
     for before, after in zip(events, events[1:], strict=False):
         assert after.prev_hash == before.hash
+
+
+def test_it_takes_the_address_and_request_id_of_the_current_request(org, rf):
+    from django.http import HttpResponse
+
+    from creditfile.core.middleware import RequestContextMiddleware
+
+    recorded = []
+
+    def deep_inside_a_service(request):
+        # No request passed: record() must find the address and id by itself.
+        recorded.append(audit.record(audit.Action.VIEW, user=org.alice))
+        return HttpResponse("ok")
+
+    request = rf.get("/", REMOTE_ADDR="10.1.2.3", HTTP_X_REQUEST_ID="req-42")
+    request.user = org.alice
+    RequestContextMiddleware(deep_inside_a_service)(request)
+    assert (recorded[0].address, recorded[0].request_id) == ("10.1.2.3", "req-42")
+    # Outside a request nothing is made up.
+    outside = audit.record(audit.Action.SYSTEM, username="system")
+    assert outside.address == ""
+
+
+def test_it_hashes_the_same_text_as_sorted_compact_json(org):
+    """The hand-written canonical form is exactly json.dumps(sort_keys, no spaces), for
+    text that needs escaping too."""
+    import json
+    from datetime import UTC
+
+    event = audit.record(
+        audit.Action.CHANGE,
+        user=org.alice,
+        customer=3,
+        purpose='引号" 反斜杠\\ 换行\n 制表\t \x01 é 🙂',
+        detail={"b": 'x"y', "a": [1, 2.5, None], "中": {"z": 1, "y": True}},
+        username="ignored",
+    )
+    stored = AuditEvent.objects.get(pk=event.pk)
+    content = {name: getattr(stored, name) for name in audit.HASHED_FIELDS}
+    content["time"] = stored.time.astimezone(UTC).isoformat()
+    expected = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert (
+        audit.canonical_text(
+            *(
+                content[name] if name != "detail" else audit.canonical_detail(stored.detail)
+                for name in audit.HASHED_FIELDS
+            )
+        )
+        == expected
+    )
+    assert stored.hash == event.hash == audit.event_hash(stored)
+
+
+def test_it_keeps_detail_in_a_form_every_database_stores_unchanged(org):
+    from datetime import date
+    from decimal import Decimal
+
+    event = audit.record(
+        audit.Action.EXPORT,
+        user=org.alice,
+        detail={"rows": 3, "amount": Decimal("2.50"), "big": 1e20, 7: date(2026, 12, 7)},
+    )
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.detail == {"rows": 3, "amount": "2.50", "big": "1e+20", "7": "2026-12-07"}
+    assert audit.event_hash(stored) == event.hash

@@ -118,6 +118,24 @@ def _facts(cursor, vendor: str) -> tuple[dict[str, str], dict[str, int]]:
     return migrations, counts
 
 
+def _audit_head(cursor, vendor: str) -> dict | None:
+    """The audit trail's chain head in the dumped data (access.AuditChainHead), so a later
+    `creditfile audit verify --against-backup` can prove no event up to it has changed.
+    None for a database from before the audit trail."""
+    if vendor == "sqlite":
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'access_auditchainhead'")
+    else:
+        cursor.execute(
+            "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename = 'access_auditchainhead'"
+        )
+    if cursor.fetchone() is None:
+        return None
+    cursor.execute("SELECT last_id, last_hash FROM access_auditchainhead WHERE id = 1")
+    row = cursor.fetchone()
+    return {"last_id": row[0], "last_hash": row[1]} if row else {"last_id": 0, "last_hash": ""}
+
+
 def live_counts() -> dict[str, int]:
     """Row counts of the configured database as it is now."""
     with connection.cursor() as cursor:
@@ -210,7 +228,7 @@ def _sqlite_path() -> Path | None:
 # ---------------------------------------------------------------------------- backup
 
 
-def _dump_sqlite(dest: Path) -> tuple[dict[str, str], dict[str, int]]:
+def _dump_sqlite(dest: Path) -> tuple[dict[str, str], dict[str, int], dict | None]:
     """Copy the live database with SQLite's online backup API: consistent while the server
     writes (WAL), unlike copying the file. Facts are read from the copy, so they match it."""
     path = _sqlite_path()
@@ -233,12 +251,12 @@ def _dump_sqlite(dest: Path) -> tuple[dict[str, str], dict[str, int]]:
             source.close()
     copy = sqlite3.connect(dest)
     try:
-        return _facts(copy.cursor(), "sqlite")
+        return (*_facts(copy.cursor(), "sqlite"), _audit_head(copy.cursor(), "sqlite"))
     finally:
         copy.close()
 
 
-def _dump_postgresql(dest: Path) -> tuple[dict[str, str], dict[str, int]]:
+def _dump_postgresql(dest: Path) -> tuple[dict[str, str], dict[str, int], dict | None]:
     """pg_dump inside an exported snapshot: the dump, the counts and the migrations all
     describe the same instant even while users keep writing."""
     pg_dump = _require_tool("pg_dump")
@@ -262,8 +280,9 @@ def _dump_postgresql(dest: Path) -> tuple[dict[str, str], dict[str, int]]:
             env,
         )
         facts = _facts(cursor, "postgresql")
+        head = _audit_head(cursor, "postgresql")
         raw.rollback()
-        return facts
+        return (*facts, head)
     finally:
         raw.close()
 
@@ -322,9 +341,9 @@ def create_backup(target_dir: Path | None = None, *, keep: int | None = None) ->
         # The database goes first: a file uploaded after the dump is harmless in the archive,
         # while a row whose file was not yet copied would be a dangling attachment.
         if vendor == "sqlite":
-            migrations, counts = _dump_sqlite(dump)
+            migrations, counts, audit_head = _dump_sqlite(dump)
         else:
-            migrations, counts = _dump_postgresql(dump)
+            migrations, counts, audit_head = _dump_postgresql(dump)
         media = _media_files(Path(settings.MEDIA_ROOT))
         final = _archive_name(directory, now)
         partial = directory / f".{final.name}.partial"
@@ -341,6 +360,7 @@ def create_backup(target_dir: Path | None = None, *, keep: int | None = None) ->
                     "database_member": db_member,
                     "migrations": migrations,
                     "counts": counts,
+                    "audit_chain_head": audit_head,
                     "file_count": len(media),
                     "members": members,
                 }

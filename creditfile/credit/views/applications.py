@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from creditfile.access.services import audit
 from creditfile.core import sudo
 from creditfile.core.roles import ROLE_LABELS
 from creditfile.credit import forms as credit_forms
@@ -981,6 +982,7 @@ def _terms_label(line: CreditLine) -> str:
 def customer_credit(request: HttpRequest, customer_pk: int) -> HttpResponse:
     """Lines per company, their history, evaluations, applications and colleagues' panels."""
     customer = get_customer_for(request.user, customer_pk)
+    audit.record_view(customer, section="credit")
     today = timezone.localdate()
     lines = list(
         CreditLine.objects.filter(customer=customer)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from creditfile.access.services import deliveries
+from creditfile.access.services import audit, deliveries
 from creditfile.access.services.audit import Action
 from creditfile.core import sudo
 from creditfile.credit.choices import SecurityKind
@@ -80,6 +80,7 @@ def _customer(request: HttpRequest, pk: int):
 @require_GET
 def customer_credit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _customer(request, pk)
+    audit.record_view(customer, section="credit_lines")
     return render(
         request, "credit/lines/customer_credit.html", panel_context(request.user, customer)
     )
@@ -88,6 +89,7 @@ def customer_credit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def customer_panel(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _customer(request, pk)
+    audit.record_view(customer, section="credit_lines")
     return render(
         request, "credit/lines/_customer_panel.html", panel_context(request.user, customer)
     )
@@ -344,6 +346,7 @@ class RatingForm(forms.Form):
 def rating_list(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for(request.user, pk)
     _require(request, "credit.view_externalrating")
+    audit.record_view(customer, section="ratings")
     return render(
         request,
         "credit/lines/rating_list.html",

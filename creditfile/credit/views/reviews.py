@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from creditfile.access.services import audit
 from creditfile.credit.choices import ReviewKind, ReviewState
 from creditfile.credit.models import AnnualReviewReport
 from creditfile.credit.services import reviews as service
@@ -286,6 +287,7 @@ def customer_panel_context(user, customer) -> dict:
 def customer_reviews(request: HttpRequest, customer_pk: int) -> HttpResponse:
     """The panel alone, for htmx (hx-get) from the customer's credit tab."""
     customer = get_customer_for(request.user, customer_pk)
+    audit.record_view(customer, section="reviews")
     return render(
         request,
         "credit/reviews/_customer_panel.html",

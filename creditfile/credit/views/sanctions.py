@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from creditfile.access.services import audit
 from creditfile.core import sudo
 from creditfile.core.models import Department, User
 from creditfile.credit.choices import BlacklistState, BreachKind, MeasureKind, ProposalState
@@ -90,6 +91,7 @@ def customer_panel(request: HttpRequest, customer_pk: int) -> HttpResponse:
     """The panel alone, for htmx (hx-get) from the customer's credit tab."""
     _require(request, "credit.view_measure")
     customer = get_customer_for(request.user, customer_pk)
+    audit.record_view(customer, section="sanctions")
     return render(
         request,
         "credit/sanctions/_customer_panel.html",
@@ -146,6 +148,7 @@ def customer_sanctions(request: HttpRequest, customer_pk: int) -> HttpResponse:
     """A customer's measures (in force and ended), blacklist history and proposals."""
     _require(request, "credit.view_measure")
     customer = get_customer_for(request.user, customer_pk)
+    audit.record_view(customer, section="sanctions")
     # Two forms on one page: only the one that was submitted is bound (and shows errors).
     posted_measure = request.method == "POST" and "measure-kind" in request.POST
     posted_blacklist = request.method == "POST" and "blacklist-reason" in request.POST

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from creditfile.access.services import deliveries
+from creditfile.access.services import audit, deliveries
 from creditfile.access.services.audit import Action
 from creditfile.core import roles
 from creditfile.core.models import ProvenanceModel
@@ -564,6 +564,7 @@ def customer_section(request: HttpRequest, pk: int, section: str) -> HttpRespons
     if tab is None:
         raise Http404
     customer = get_customer_for(request.user, pk, "view")
+    audit.record_view(customer, section=tab.slug)
     return _render_file(request, customer, tab.slug, _panel(request, customer, tab))
 
 

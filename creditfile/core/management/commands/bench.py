@@ -19,6 +19,7 @@ def _bench_package():
         # Installed as a console script, the source tree is not on sys.path.
         sys.path.insert(0, str(settings.PACKAGE_DIR.parent))
     import bench.aging
+    import bench.audit
     import bench.checks
     import bench.imports
     import bench.rescore
@@ -142,6 +143,23 @@ class Command(BaseCommand):
         )
         imports.add_argument("--file", help="(internal) the generated file of --measure")
 
+        audit = benchmarks.add_parser(
+            "audit", help="审计记录校验与页面开销 audit verify over N events, page overhead"
+        )
+        audit.add_argument("--events", type=int, default=1_000_000)
+        audit.add_argument("--customers", type=int, default=1_000, help="demo customers")
+        audit.add_argument("--seed", type=int, default=1)
+        audit.add_argument(
+            "--database-url",
+            action="append",
+            dest="database_urls",
+            help="repeatable; sqlite:////DATA/DIR or postgres://…; default: the configured one",
+        )
+        audit.add_argument("--runs", type=int, default=3, help="timed verify runs (median)")
+        audit.add_argument("--requests", type=int, default=300, help="page requests each way")
+        audit.add_argument("--json", dest="json_path", help="also write the results here")
+        audit.add_argument("--worker", action="store_true", help="(internal) measure this DB")
+
     def handle(self, *args, benchmark, **options):
         bench = _bench_package()
         if benchmark == "search":
@@ -154,6 +172,26 @@ class Command(BaseCommand):
             self._aging(bench, **options)
         elif benchmark == "import":
             self._import(bench, **options)
+        elif benchmark == "audit":
+            self._audit(bench, **options)
+
+    def _audit(
+        self, bench, events, customers, seed, database_urls, runs, requests, json_path, worker, **_
+    ):
+        if min(events, customers, runs, requests) < 1:
+            raise CommandError("--events, --customers, --runs and --requests must be ≥ 1.")
+        if worker:
+            report = bench.audit.worker(events, customers, seed, runs, requests)
+            self.stdout.write(json.dumps(report, ensure_ascii=False))
+            return
+        urls = database_urls or [bench.datasets.current_target_url()]
+        try:
+            reports = bench.audit.run(self.stdout, events, customers, seed, urls, runs, requests)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        if json_path:
+            with open(json_path, "w", encoding="utf-8") as out:
+                json.dump(reports, out, ensure_ascii=False, indent=2)
 
     def _checks(
         self,

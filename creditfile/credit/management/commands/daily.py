@@ -3,8 +3,9 @@
 Expires lines whose validity ended, creates the reviews that fell due (R-23), writes last
 month's payment summaries from the receivables ledger, marks broken payment promises and
 opens collection cases for customers newly past the first dunning level (R-30), and
-proposes sanctions for late payers (R-27), and erases key persons' personal details whose
-retention date has passed (R-02). Every step is
+proposes sanctions for late payers (R-27), erases key persons' personal details whose
+retention date has passed (R-02) and, on Mondays, writes last week's violation summaries for
+managers (R-42). Every step is
 idempotent, so a rerun after a failure (or by mistake) changes nothing twice.
 """
 
@@ -115,6 +116,17 @@ class Command(BaseCommand):
                         rows.append(("黑名单提议 Blacklist proposals", str(result["blacklist"])))
                 else:
                     rows.append(("信用制裁提议 Sanction proposals", _as_count(result)))
+            if today.weekday() == 0:
+                from creditfile.access.services.violations import summarise_week
+
+                # Mondays: last week's denied attempts, one summary per manager (R-42).
+                week = summarise_week(today)
+                rows.append(
+                    (
+                        f"违规汇总 Violation summaries (week of {week.week_start})",
+                        f"{week.created} (e-mailed {week.emailed})",
+                    )
+                )
         self.stdout.write(f"creditfile daily {today.isoformat()}")
         width = max(len(label) for label, _value in rows)
         self.stdout.write(f"{'任务 Task'.ljust(width)}  数量 Count")
