@@ -672,7 +672,11 @@ def test_it_refuses_a_reveal_without_the_right_and_records_the_attempt(client, o
 def test_it_hides_a_reveal_of_a_customer_the_user_cannot_read(client, org, key_person):
     login(client, org.wendy)
     url = reverse("customers:key_person_reveal", args=[key_person.customer_id, key_person.pk])
-    assert client.post(url, {"purpose": "核对"}).status_code == 404
+    response = client.post(url, {"purpose": "核对"})
+    # The stub (name, code, grade) with 403, never the person's details.
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "高尔夫球" not in page and "13911112222" not in page and key_person.name not in page
 
 
 def key_person_post(**overrides):
