@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import NinjaAPI, Swagger
 from ninja.errors import ValidationError as NinjaValidationError
 
+from creditfile.access import policy
 from creditfile.core.api_auth import api_auth, docs_login_required
 from creditfile.credit.api import router as credit_router
 from creditfile.credit.api import workflow_error_response
@@ -37,6 +38,19 @@ api.add_router("/receivables", documents_router, tags=["receivables"])
 
 @api.exception_handler(PermissionDenied)
 def _permission_denied(request, exc):
+    return api.create_response(request, {"detail": "Forbidden"}, status=403)
+
+
+@api.exception_handler(policy.NotReadable)
+def _not_readable(request, exc):
+    """No stub in the API: a customer the user may not read is not found (and audited)."""
+    policy.deny(request.user, exc.customer, exc.action, request=request)
+    return api.create_response(request, {"detail": "Not Found"}, status=404)
+
+
+@api.exception_handler(policy.NotEditable)
+def _not_editable(request, exc):
+    policy.deny(request.user, exc.customer, exc.action, request=request)
     return api.create_response(request, {"detail": "Forbidden"}, status=403)
 
 

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "csp.middleware.CSPMiddleware",
     "creditfile.core.middleware.NoStoreMiddleware",
+    "creditfile.access.middleware.DeniedCustomerMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts only from our own static files (no inline

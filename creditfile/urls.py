@@ -26,6 +26,7 @@ urlpatterns = [
     path("customers/", include("creditfile.customers.urls")),
     path("credit/", include("creditfile.credit.urls")),
     path("receivables/", include("creditfile.receivables.views")),
+    path("access/", include("creditfile.access.urls")),
     path("api/v1/", api.urls),
     path("accounts/api-tokens/", core_views.api_tokens, name="api_tokens"),
     path("accounts/confirm-password/", sudo.confirm_password, name="confirm_password"),

@@ -249,6 +249,19 @@ _COLLECTIONS = {
     AUDITOR: _VIEW_COLLECTIONS,
     ADMINISTRATOR: _VIEW_COLLECTIONS,
 }
+# Access policy: the archivist lends files; the administrator and the
+# marketing director set who reads by work. Anyone may submit a read request.
+_LEND_FILES = ["access.lend_files"] + _perms(["view"], ["readrequest", "lending"], app="access")
+_MANAGE_ACCESS = ["access.manage_access_settings"] + _perms(
+    ["view", "change"], ["accesssettings"], app="access"
+)
+_ACCESS = {
+    ARCHIVIST: _LEND_FILES,
+    ADMINISTRATOR: _MANAGE_ACCESS,
+    MARKETING_DIRECTOR: _MANAGE_ACCESS,
+}
+for _role, _extra in _ACCESS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _extra
 for _role, _extra in _RECEIVABLES.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _extra
 for _role, _extra in _COLLECTIONS.items():

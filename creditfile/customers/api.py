@@ -26,6 +26,7 @@ from creditfile.core.choices import Source
 from creditfile.core.history import acting_as
 from creditfile.core.models import Department
 from creditfile.customers.choices import (
+    Confidentiality,
     CustomerKind,
     Lifecycle,
     OrganisationForm,
@@ -137,6 +138,7 @@ class CustomerOut(Schema):
     credit_grade: str
     owner: str | None = Field(None, description="负责销售代表的用户名")
     department: str | None = Field(None, description="所属部门代码")
+    confidentiality: str = Field(..., description="保密级别：company / department / personal")
     lifecycle: str
     lifecycle_reason: str
     source: str
@@ -226,6 +228,9 @@ class CustomerPatch(Schema):
     volume_grade: VolumeGrade | None = None
     owner: str | None = Field(None, description="负责销售代表的用户名")
     department: str | None = Field(None, description="所属部门代码；默认取负责人的部门")
+    confidentiality: Confidentiality | None = Field(
+        None, description="保密级别；默认有负责人时为 personal，否则 department"
+    )
     source: Source | None = None
     source_date: date | None = None
 

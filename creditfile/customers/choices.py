@@ -13,6 +13,14 @@ class Lifecycle(models.TextChoices):
     BLACKLISTED = "blacklisted", _("黑名单")
 
 
+class Confidentiality(models.TextChoices):
+    """R-40: who reads a customer's file (docs/access.md has the table)."""
+
+    COMPANY = "company", _("公司级")
+    DEPARTMENT = "department", _("部门级")
+    PERSONAL = "personal", _("个人级")
+
+
 class CustomerKind(models.TextChoices):
     """Decides which customer card is printed (R-13)."""
 

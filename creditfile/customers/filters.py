@@ -27,7 +27,7 @@ from creditfile.customers.services.search import (
     pages_from_bigrams,
     search_customers,
 )
-from creditfile.customers.services.visibility import SEE_ALL
+from creditfile.customers.services.visibility import reads_everything
 
 UNGRADED = "none"
 
@@ -216,7 +216,7 @@ class CustomerFilterForm(forms.Form):
         people = User.objects.filter(
             is_active=True, groups__name__in=[roles.SALES_REP, roles.DEPT_MANAGER]
         ).distinct()
-        if user is None or user.is_superuser or user.has_role(*SEE_ALL):
+        if user is None or reads_everything(user):
             return people
         allowed = Q(pk=user.pk)
         if user.has_role(roles.DEPT_MANAGER) and user.department_id:

@@ -99,6 +99,7 @@ class CustomerForm(forms.ModelForm):
             "region",
             "owner",
             "department",
+            "confidentiality",
         ) + PROVENANCE_FIELDS
         formfield_callback = formfield
 

@@ -14,6 +14,7 @@ from creditfile.core.validators import (
     validate_uscc,
 )
 from creditfile.customers.choices import (
+    Confidentiality,
     CreditGrade,
     CustomerKind,
     Lifecycle,
@@ -150,6 +151,17 @@ class Customer(ProvenanceModel):
     department = models.ForeignKey(
         Department, verbose_name=_("所属部门"), on_delete=models.PROTECT, null=True, blank=True
     )
+    # who reads the file (creditfile/access/policy.py). A new file without an owner
+    # is stored as department level: with no owner, personal reads exactly the same.
+    confidentiality = models.CharField(
+        _("保密级别"),
+        max_length=12,
+        choices=Confidentiality.choices,
+        default=Confidentiality.PERSONAL,
+        help_text=_(
+            "公司级：营销总监、副总、总经理查阅；部门级：部门经理查阅；个人级：负责销售代表及其经理查阅。"
+        ),
+    )
 
     # Lifecycle
     lifecycle = models.CharField(
@@ -185,6 +197,15 @@ class Customer(ProvenanceModel):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if (
+            self._state.adding
+            and not self.owner_id
+            and self.confidentiality == Confidentiality.PERSONAL
+        ):
+            self.confidentiality = Confidentiality.DEPARTMENT
+        super().save(*args, **kwargs)
 
     def clean(self):
         errors: dict = {}

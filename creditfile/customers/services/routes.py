@@ -1,8 +1,8 @@
 """Visit routes 路序 (R-16): who may see and edit a route, and the order of its stops.
 
-A route belongs to a sales rep, so its access follows the same shape as the customer
-rule in visibility.py: the rep their own routes, a department manager the routes of
-their department's reps, the roles that see every customer every route. Editing also
+A route belongs to a sales rep, so its access follows the ownership part of the customer
+rule (creditfile/access/policy.py): the rep their own routes, a department manager the
+routes of their department's reps, those who read every customer file every route. Editing also
 needs the route permission of the user's role (credit staff, for instance, only read).
 
 Stop positions are always 1..n without gaps; every change goes through `_renumber`,
@@ -20,14 +20,20 @@ from django.utils.translation import gettext as _
 
 from creditfile.core import roles
 from creditfile.customers.models import Customer, Route, RouteStop
-from creditfile.customers.services.visibility import EDIT_ALL, SEE_ALL, reach, restrict
+from creditfile.customers.services.visibility import (
+    edits_everything,
+    reach,
+    reads_everything,
+    restrict,
+)
 
 # Far above any real position, so shifted rows never collide with unshifted ones.
 _SHIFT = 1_000_000
 
 
-def _scope(user, all_roles: set[str]) -> Q | None:
-    return reach(user, all_roles, owner="sales_rep", departments=("sales_rep__department",))
+def _scope(user, action: str) -> Q | None:
+    everything = reads_everything(user) if action == "view" else edits_everything(user)
+    return reach(user, everything, owner="sales_rep", departments=("sales_rep__department",))
 
 
 def visible_routes(user, action: str = "view") -> QuerySet:
@@ -35,7 +41,7 @@ def visible_routes(user, action: str = "view") -> QuerySet:
     routes = Route.objects.all()
     if action != "view" and not user.has_perm("customers.change_route"):
         return routes.none()
-    scope = _scope(user, SEE_ALL if action == "view" else EDIT_ALL)
+    scope = _scope(user, action)
     return routes if scope is None else routes.filter(scope)
 
 
@@ -63,7 +69,7 @@ def assignable_reps(user) -> QuerySet:
     from creditfile.core.models import User
 
     reps = User.objects.filter(is_active=True, groups__name=roles.SALES_REP).distinct()
-    scope = reach(user, EDIT_ALL, owner="pk", departments=("department",))
+    scope = reach(user, edits_everything(user), owner="pk", departments=("department",))
     return reps if scope is None else reps.filter(scope)
 
 

@@ -1,4 +1,8 @@
-"""The visibility rule (services/visibility.py) for every fixed role."""
+"""The visibility names (services/visibility.py) for every fixed role, on personal files.
+
+The rule is creditfile/access/policy.py (R-40); access/tests/test_policy.py covers every
+level. The archivist and the administrator are not readers by work: they see stubs.
+"""
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -7,6 +11,7 @@ from django.http import Http404
 from creditfile.core.testing import PEOPLE
 from creditfile.customers.models import Contact
 from creditfile.customers.services.visibility import (
+    NotReadable,
     can_edit,
     get_customer_for,
     restrict,
@@ -21,10 +26,12 @@ EXPECTED_VIEW = {
     "walt": {"walt"},
     "mary": {"alice", "bob"},
     "wendy": {"walt"},
+    "arthur": set(),
+    "adam": set(),
 }
-SEE_ALL = {"carl", "cathy", "fiona", "dora", "victor", "george", "arthur", "audrey", "adam"}
-EDIT_ALL = {"carl", "cathy", "fiona", "dora", "adam"}
-READ_ONLY = {"victor", "george", "arthur", "audrey"}
+SEE_ALL = {"carl", "cathy", "fiona", "dora", "victor", "george", "audrey"}
+EDIT_ALL = {"carl", "cathy", "fiona", "dora"}
+READ_ONLY = {"victor", "george", "audrey"}
 
 
 @pytest.fixture
@@ -37,6 +44,7 @@ def files(org):
 
 def test_the_matrix_covers_every_fixed_person():
     assert set(EXPECTED_VIEW) | SEE_ALL == set(PEOPLE)
+    assert not set(EXPECTED_VIEW) & SEE_ALL
     assert EDIT_ALL | READ_ONLY == SEE_ALL
 
 
@@ -61,8 +69,12 @@ def test_it_lets_each_role_edit_exactly_its_customers(org, files, username):
 
 
 def test_it_hides_other_reps_customers_as_not_found(org, files):
-    with pytest.raises(Http404):
+    with pytest.raises(Http404) as hidden:
         get_customer_for(org.alice, files["bob"].pk)
+    assert isinstance(hidden.value, NotReadable) and hidden.value.customer == files["bob"]
+    with pytest.raises(Http404) as unknown:
+        get_customer_for(org.alice, 987654)
+    assert not isinstance(unknown.value, NotReadable)
     assert get_customer_for(org.alice, files["alice"].pk) == files["alice"]
 
 
