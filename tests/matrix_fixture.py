@@ -27,11 +27,14 @@ from creditfile.customers.testing import make_customer, valid_uscc
 LEVELS = ("company", "department", "personal")
 
 # Who the matrix asks, and why each is there. alice owns every file; bob is another rep
-# of her department; mary manages that department; wendy manages another one. The rest
-# are the one fixed person of each remaining role, plus a superuser and nobody.
+# of her department; walt, a rep of another department, holds an active read grant (an
+# approved request the archivist lent) on every file; mary manages alice's department;
+# wendy manages another one. The rest are the one fixed person of each remaining role,
+# plus a superuser and nobody.
 SUBJECTS = (
     "alice",
     "bob",
+    "walt",
     "mary",
     "wendy",
     "carl",
@@ -51,17 +54,25 @@ SUBJECTS = (
 # fixture rather than computed, so a mistake in the policy cannot hide in the oracle.
 _BY_WORK = {"carl", "cathy", "fiona", "audrey"}  # readers by work (default setting)
 _TOP = {"dora", "victor", "george"}  # marketing director, VP, general manager
+# The department- and company-level files belong to alice's department; the personal one
+# is alice's but filed under 西南销售部 (sales west), so both mary (the owner's manager)
+# and wendy (the file's department's manager) read it.
 READERS = {
-    "company": {"alice", "root"} | _TOP | _BY_WORK,
-    # mary manages the owning department (and the owner's department).
-    "department": {"alice", "mary", "root"} | _TOP | _BY_WORK,
-    "personal": {"alice", "mary", "root"} | _TOP | _BY_WORK,
+    "company": {"alice", "walt", "root"} | _TOP | _BY_WORK,
+    "department": {"alice", "walt", "mary", "root"} | _TOP | _BY_WORK,
+    "personal": {"alice", "walt", "mary", "wendy", "root"} | _TOP | _BY_WORK,
 }
 # Edit = read (not by a grant) and owner / reaching manager / credit staff, credit
 # manager, finance, marketing director. VP, GM, auditor, archivist, administrator only read.
 _EDIT_ROLES = {"carl", "cathy", "fiona", "dora"}
-EDITORS = {
-    level: readers & ({"alice", "mary", "root"} | _EDIT_ROLES) for level, readers in READERS.items()
+_EDITING = {"alice", "mary", "wendy", "root"} | _EDIT_ROLES  # walt reads by a grant: read-only
+EDITORS = {level: readers & _EDITING for level, readers in READERS.items()}
+# Who sees walt's read request of each file: he, its deciders (the manager of the file's
+# department; george, the general manager, too for a company-level file), the archivist.
+REQUEST_VIEWERS = {
+    "company": {"walt", "mary", "george", "arthur", "root"},
+    "department": {"walt", "mary", "arthur", "root"},
+    "personal": {"walt", "wendy", "arthur", "root"},
 }
 
 NAMES = {
@@ -131,7 +142,7 @@ def _file(org, level: str, index: int) -> File:
     from creditfile.credit import models as cm
     from creditfile.credit.choices import ApplicationState
     from creditfile.credit.testing import walk_to
-    from creditfile.customers.models import Contact
+    from creditfile.customers.models import Contact, Customer
     from creditfile.customers.services.attachments import add_attachment
     from creditfile.receivables import models as rm
 
@@ -143,6 +154,9 @@ def _file(org, level: str, index: int) -> File:
         phone=PHONES[level],
         registered_address=f"上海市{secret(level)}路1号",
     )
+    if level == "personal":
+        Customer.objects.filter(pk=customer.pk).update(department=org.departments["sales_west"])
+        customer.refresh_from_db()
     _set_level(customer, level)
     f = File(level, customer)
     o = f.objects
@@ -238,6 +252,8 @@ def _file(org, level: str, index: int) -> File:
         invoice=o["invoice"], base_amount=Decimal("10"), reason="无法收回"
     )
     o["case"] = rm.CollectionCase.objects.create(company=company, customer=customer, owner=alice)
+    o["read_request"], o["lending"] = _lent_request(org, customer)
+    o["request_step"] = o["read_request"].steps.order_by("pk").first()
     o["dunning_letter"] = rm.DunningLetter.objects.create(
         company=company,
         customer=customer,
@@ -251,6 +267,28 @@ def _file(org, level: str, index: int) -> File:
         generated_by=org.carl,
     )
     return f
+
+
+def _lent_request(org, customer):
+    """walt's read request of `customer`, approved by each decider and lent by arthur."""
+    from django.utils import timezone
+
+    from creditfile.access.services import requests as reads
+
+    today = timezone.localdate()
+    request = reads.submit(
+        org.walt, [customer], "核对往来账", today, today + datetime.timedelta(days=30)
+    )
+    for request_step in request.steps.order_by("pk"):
+        decider = next(
+            org.users[name]
+            for name in ("mary", "wendy", "george")
+            if reads.may_decide(org.users[name], request_step)
+        )
+        reads.decide(decider, request_step, True, "同意")
+    request.refresh_from_db()
+    lending = reads.lend(org.arthur, request, timezone.now() + datetime.timedelta(days=30))
+    return request, lending
 
 
 def _shared(org, files) -> dict:
@@ -280,6 +318,7 @@ def _shared(org, files) -> dict:
         company=company, as_of=datetime.date(2026, 12, 7), created_by=org.carl
     )
     return {
+        "lending": files["company"].objects["lending"],
         "region": region,
         "industry": Industry.objects.first() or Industry.objects.create(code="C39", name="电子"),
         "route": route,

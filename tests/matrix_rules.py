@@ -100,13 +100,13 @@ class Route(Rule):
     edit: bool = False
     perms: tuple = ()
 
-    # The route rule: the rep, their department's managers, the roles that see every
-    # route; editing needs the route permission and the edit side of the same rule.
+    # The route rule: the rep, their department's managers, whoever reads every file;
+    # editing needs the route permission and the edit side of the same rule (the rep,
+    # their managers, whoever edits every file).
     READERS = {
-        "alice", "mary", "carl", "cathy", "fiona", "dora", "victor", "george",
-        "arthur", "audrey", "adam", "root",
+        "alice", "mary", "carl", "cathy", "fiona", "dora", "victor", "george", "audrey", "root",
     }  # fmt: skip
-    EDITORS = {"alice", "mary", "cathy", "dora", "adam", "root"}
+    EDITORS = {"alice", "mary", "cathy", "dora", "root"}
 
     def expect(self, subject, level):
         if subject == "anonymous":
@@ -136,6 +136,32 @@ class Customer(Rule):
     perm_first: bool = False
     stub: bool = False
     workflow: bool = False
+    any_of: bool = False
+    per_level = True
+
+    def expect(self, subject, level):
+        if subject == "anonymous":
+            return LOGIN
+        perms_ok = _perms_ok(subject, self.perms, self.any_of)
+        if self.perm_first and not perms_ok:
+            return FORBIDDEN
+        if subject not in READERS[level]:
+            return self.deny
+        if self.edit and subject not in EDITORS[level]:
+            return FORBIDDEN
+        if not perms_ok:
+            return FORBIDDEN
+        return REACH if self.workflow else self.ok
+
+
+@dataclass(frozen=True)
+class Among(Rule):
+    """An object of one level's file seen by a listed set of people (`who[level]`), else 404."""
+
+    who: dict = field(default_factory=dict)
+    perms: tuple = ()
+    perm_first: bool = False
+    workflow: bool = False
     per_level = True
 
     def expect(self, subject, level):
@@ -144,10 +170,8 @@ class Customer(Rule):
         perms_ok = _perms_ok(subject, self.perms, False)
         if self.perm_first and not perms_ok:
             return FORBIDDEN
-        if subject not in READERS[level]:
-            return self.deny
-        if self.edit and subject not in EDITORS[level]:
-            return FORBIDDEN
+        if subject not in self.who[level]:
+            return HIDDEN
         if not perms_ok:
             return FORBIDDEN
         return REACH if self.workflow else self.ok
@@ -181,6 +205,7 @@ def customer(
     perm_first=False,
     stub=False,
     workflow=False,
+    any_of=False,
     method="get",
     args=None,
     data=None,
@@ -188,12 +213,23 @@ def customer(
 ):
     return Customer(
         perms=_tuple(perm),
+        any_of=any_of,
         edit=edit,
         deny=deny,
         perm_first=perm_first,
         stub=stub,
         workflow=workflow,
         **_kw(method, args, data, ok),
+    )
+
+
+def among(who, perm=None, *, perm_first=False, workflow=False, method="get", args=None, data=None):
+    return Among(
+        who=who,
+        perms=_tuple(perm),
+        perm_first=perm_first,
+        workflow=workflow,
+        **_kw(method, args, data, ALLOW),
     )
 
 
