@@ -15,9 +15,12 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client
+from django.test.utils import override_settings
 
 from creditfile.core import roles
 from creditfile.core.models import ApiToken, Company, User
@@ -366,3 +369,37 @@ def client_for(world: World, subject: str) -> Client:
         for key, morsel in world.sessions[subject].items():
             client.cookies[key] = morsel.value
     return client
+
+
+# -- pytest fixtures: import them into a test module to use them ------------------------------
+
+
+@pytest.fixture(scope="module")
+def world_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("matrix-files")
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, world_media):
+    """The fixture of tests/matrix_fixture.py in one transaction, undone after the module."""
+    with django_db_blocker.unblock():
+        with override_settings(
+            MEDIA_ROOT=world_media,
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        ):
+            atomic = transaction.atomic()
+            atomic.__enter__()
+            try:
+                yield build_world()
+            finally:
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, world_media):
+    """Replaces conftest's: the files of the module's world stay where the world put them."""
+    settings.MEDIA_ROOT = world_media
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SUDO_MINUTES = 24 * 60
+    settings.SESSION_IDLE_SECONDS = 24 * 3600

@@ -16,8 +16,6 @@ each cell runs in its own savepoint, so nothing a write does outlives the cell.
 import re
 
 import pytest
-from django.db import transaction
-from django.test.utils import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests import matrix_fixture as mf
@@ -66,7 +64,7 @@ LEND = "access.lend_files"
 WEB = {
     "/": signed(),
     "login": public(),
-    "logout": signed(method="post"),
+    "logout": public(method="post", ok=LOGIN),  # signed out: back to the login page
     "password_change": signed(),
     "password_change_done": signed(),
     "api_tokens": signed(),
@@ -515,39 +513,8 @@ def test_it_has_no_entry_without_an_endpoint():
     assert not stale, f"Matrix entries for endpoints that no longer exist: {stale}"
 
 
-# -- the world, built once for the module --------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def world_media(tmp_path_factory):
-    return tmp_path_factory.mktemp("matrix-files")
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, world_media):
-    """The fixture of tests/matrix_fixture.py in one transaction, undone after the module."""
-    with django_db_blocker.unblock():
-        with override_settings(
-            MEDIA_ROOT=world_media,
-            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        ):
-            atomic = transaction.atomic()
-            atomic.__enter__()
-            try:
-                yield mf.build_world()
-            finally:
-                transaction.set_rollback(True)
-                atomic.__exit__(None, None, None)
-
-
-@pytest.fixture(autouse=True)
-def _test_settings(settings, world_media):
-    """Replaces conftest's: the files of the module's world stay where the world put them."""
-    settings.MEDIA_ROOT = world_media
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SUDO_MINUTES = 24 * 60
-    settings.SESSION_IDLE_SECONDS = 24 * 3600
-
+# The world (tests/matrix_fixture.py) is built once for the module.
+world, world_media, _test_settings = mf.world, mf.world_media, mf._test_settings
 
 # -- cells -----------------------------------------------------------------------------------------
 
