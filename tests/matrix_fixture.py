@@ -334,7 +334,8 @@ def _shared(org, files) -> dict:
         "mapping": mapping,
         "job": job,
         "run": run,
-        "template": rm.DunningTemplate.objects.first(),
+        "template": rm.DunningTemplate.objects.first()
+        or rm.DunningTemplate.objects.create(name="催款函", subject="催款", body="请付款"),
     }
 
 
