@@ -67,8 +67,10 @@ def test_it_lists_counts_and_finds_only_readable_files(world, db, subject):
         page = response.context["page"]
         found = {c.name for c in page.object_list}
         assert found == _names(expected), what
-        assert page.paginator.count == len(expected), what
-        _assert_only(response.content.decode(), expected)
+        assert page.count == len(expected), what
+        # The search box shows what was typed; the rest of the page is what matters.
+        text = response.content.decode().replace(f'value="{q}"', "")
+        _assert_only(text, expected)
 
 
 @pytest.mark.parametrize("subject", PEOPLE)

@@ -629,7 +629,7 @@ def _cells(table, kind):
         for level in levels:
             for subject in mf.SUBJECTS:
                 yield pytest.param(
-                    kind, name, subject, level, id=f"{name}-{subject}-{level or '*'}"
+                    kind, name, subject, level, id=f"{name}-{subject}-{level or 'global'}"
                 )
 
 
