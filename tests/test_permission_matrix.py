@@ -71,7 +71,7 @@ WEB = {
     "confirm_password": signed(),
     "api-1:openapi-json": signed(),
     "api-1:openapi-view": signed(),
-    "api-1:api-root": signed(ok=HIDDEN),  # Ninja has no page at the root of /api/v1/
+    "api-1:api-root": public(ok=HIDDEN),  # Ninja has no page at the root of /api/v1/
     # access: read requests and lending; walt's request of each level's file
     "access:requests": signed(),
     "access:request_new": signed(),
@@ -302,7 +302,7 @@ WEB = {
     "receivables:aging": screen(R + "view_invoice"),
     "receivables:aging_invoices": screen(R + "view_invoice"),
     "receivables:aging_export": screen((R + "view_invoice", S + "export_customers")),
-    "receivables:aging_buckets": signed(method="post"),
+    "receivables:aging_buckets": screen(R + "change_creditcontrol", method="post"),
     "receivables:writeoffs": screen(R + "view_writeoff"),
     # receivables: one customer, or an object of one
     "receivables:customer": customer(R + "view_invoice", perm_first=True),
@@ -635,7 +635,7 @@ def _cells(table, kind):
 
 def _classify(response, is_api):
     status = response.status_code
-    if is_api and status == 401:
+    if status == 401:  # the API, and the schema at /api/v1/openapi.json
         return LOGIN
     if not is_api and status == 302 and response["Location"].startswith("/accounts/login/"):
         return LOGIN
