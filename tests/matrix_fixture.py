@@ -309,7 +309,7 @@ def _shared(org, files) -> dict:
     for f in files.values():
         group.members.add(f.customer)
     mapping = rm.ImportMapping.objects.create(
-        name="ERP", company=company, source="erp", kind="invoices"
+        name="ERP", company=company, source="erp", kind="invoice"
     )
     job = rm.ImportJob.objects.create(
         mapping=mapping,
