@@ -25,6 +25,7 @@ from django.test.utils import override_settings
 from creditfile.core import roles
 from creditfile.core.models import ApiToken, Company, User
 from creditfile.core.testing import PASSWORD, build_org, confirm_password
+from creditfile.customers.models import KeyPerson
 from creditfile.customers.testing import make_customer, valid_uscc
 
 LEVELS = ("company", "department", "personal")
@@ -107,7 +108,19 @@ def has_perm(username: str, perm: str) -> bool:
         return True
     if username == "anonymous":
         return False
+    if perm.startswith("role:"):  # a screen gated by the role itself, not a permission
+        return role_of(username) == perm.removeprefix("role:")
     return perm in roles.ROLE_PERMISSIONS[role_of(username)]
+
+
+# The managers a violation summary is written for (access/services/violations.py).
+MANAGING = (
+    "role:dept_manager",
+    "role:credit_manager",
+    "role:marketing_director",
+    "role:vp",
+    "role:general_manager",
+)
 
 
 @dataclass
@@ -167,6 +180,16 @@ def _file(org, level: str, index: int) -> File:
     company = Company.default()
     o["contact"] = Contact.objects.create(
         customer=customer, source="sales", name=f"联系人{index}", mobile=""
+    )
+    o["key_person"] = KeyPerson.objects.create(
+        customer=customer,
+        source="sales",
+        name=f"关键人{index}",
+        role="legal_rep",
+        hobbies=secret(level),
+        legal_basis="consent",
+        consent_reference="档案室",
+        retention_until=datetime.date(2029, 12, 31),
     )
     o["attachment"] = add_attachment(
         customer,
@@ -334,9 +357,18 @@ def _shared(org, files) -> dict:
         "mapping": mapping,
         "job": job,
         "run": run,
+        # An id nothing has: screens whose records this fixture does not make (handover
+        # records, personal-data requests, violation summaries) answer it with a 404 to
+        # whoever passes their permission gate, and a 403 to the rest.
+        "missing": Missing(),
         "template": rm.DunningTemplate.objects.first()
         or rm.DunningTemplate.objects.create(name="催款函", subject="催款", body="请付款"),
     }
+
+
+@dataclass(frozen=True)
+class Missing:
+    pk: int = 987654
 
 
 def build_world() -> World:

@@ -56,6 +56,11 @@ MANAGE = "credit.manage_policy"
 TEMPLATE = {"template": Ref("template")}
 REQUEST = {"pk": Ref("read_request")}
 LEND = "access.lend_files"
+AUDIT = "access.view_audit_trail"
+MISSING = {"pk": Ref("missing")}
+HANDOVER_VIEW = "core.view_handoverrecord"
+HANDOVER_LETTER = {"pk": Ref("missing"), "customer_id": Ref("missing"), "extension": "pdf"}
+DSR_CHANGE = S + "change_datasubjectrequest"
 
 # -- the table: one line per endpoint ---------------------------------------------------------
 # Customer pages (pk = the customer unless args say otherwise) answer a file the user may
@@ -91,6 +96,27 @@ WEB = {
     "access:lendings": screen(LEND),
     "access:lending_return": screen(LEND, method="post", args={"pk": Ref("lending")}),
     "access:settings": screen("access.manage_access_settings"),
+    # access: the auditor's screen (R-47) and the managers' weekly violation summaries (R-42)
+    "audit:trail": screen(AUDIT),
+    "audit:trail_export": screen(AUDIT),
+    "audit:violations": screen((AUDIT, *mf.MANAGING), any_of=True),
+    "audit:violation": screen((AUDIT, *mf.MANAGING), any_of=True, args=MISSING, ok=HIDDEN),
+    # handover when an employee leaves (R-43)
+    "handover:list": screen(HANDOVER_VIEW),
+    "handover:start": screen("core.hand_over"),
+    "handover:detail": screen(HANDOVER_VIEW, args=MISSING, ok=HIDDEN),
+    "handover:letter_pdf": screen(HANDOVER_VIEW, args=HANDOVER_LETTER, ok=HIDDEN),
+    "handover:letter_docx": screen(
+        HANDOVER_VIEW, args={**HANDOVER_LETTER, "extension": "docx"}, ok=HIDDEN
+    ),
+    "handover:letters_zip": screen(HANDOVER_VIEW, args=MISSING, ok=HIDDEN),
+    "handover:letter_template": screen("core.change_handoverlettertemplate"),
+    # personal-data requests 个人信息主体请求 (PIPL)
+    "customers:data_requests": screen(S + "view_datasubjectrequest"),
+    "customers:data_request_add": screen(S + "add_datasubjectrequest"),
+    "customers:data_request": screen(S + "view_datasubjectrequest", args=MISSING, ok=HIDDEN),
+    "customers:data_request_copy": screen(DSR_CHANGE, method="post", args=MISSING, ok=HIDDEN),
+    "customers:data_request_erase": screen(DSR_CHANGE, method="post", args=MISSING, ok=HIDDEN),
     # customers: lists and global screens
     "customers:list": signed(),
     "customers:export": screen(S + "export_customers"),
@@ -129,6 +155,9 @@ WEB = {
     "customers:timeline": customer(),
     "customers:card_pdf": customer(),
     "customers:section": customer(args=CONTACTS),
+    "customers:key_person_reveal": customer(
+        S + "view_personal_details", method="post", args={"item": Ref("key_person")}
+    ),
     "customers:attachment_download": customer(),
     "customers:edit": customer(S + "change_customer", edit=True),
     "customers:edit_validate": customer(S + "change_customer", edit=True, method="post"),
@@ -417,6 +446,8 @@ API = {
     _API + "create_customer": screen(S + "add_customer", method="post"),
     _API + "get_customer": api(S + "view_customer"),
     _API + "update_customer": api(S + "change_customer", edit=True, method="patch"),
+    _API + "list_key_persons": api(S + "view_keyperson"),
+    _API + "reveal_key_person": api(S + "view_personal_details", method="post"),
     _API + "list_contacts": api(S + "view_contact"),
     _API + "create_contact": api(S + "add_contact", edit=True, method="post"),
     _API + "update_contact": api(S + "change_contact", edit=True, method="patch"),
@@ -532,6 +563,7 @@ _DEFAULT_REFS = {
     "stop_pk": "stop",
     "line_pk": "group_line",
     "security_pk": "security",
+    "person_id": "key_person",
 }
 
 
