@@ -182,11 +182,6 @@ def test_it_names_no_unreadable_file_on_other_lists(world, db, name, perm):
                 assert mf.secret(level) not in response.content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="credit group list shows the group's full member count (（共 N 个）) including "
-    "members the user may not read (credit/templates/credit/lines/group_list.html)",
-)
 def test_it_counts_only_readable_members_of_a_credit_group(world, db):
     # The group has all three files as members; wendy reads one of them, mary two.
     for subject in ("wendy", "mary"):

@@ -246,7 +246,7 @@ def remove_member(group: CreditGroup, customer, user, reason: str = "") -> None:
 
 
 def visible_members(group: CreditGroup, user):
-    """Members the user may see; the count of all members is shown separately."""
+    """Members the user may see; lists show no others, not even how many (R-40)."""
     from creditfile.customers.services.visibility import restrict
 
     return restrict(group.members.all(), user, "view").order_by("name")

@@ -571,9 +571,9 @@ def credit_group_list(request: HttpRequest) -> HttpResponse:
         request,
         "credit/lines/group_list.html",
         {
-            "groups": [
-                (g, groups.visible_members(g, request.user), g.members.count()) for g in rows
-            ],
+            # Only the members the user may read: not even their number tells of the
+            # others.
+            "groups": [(g, groups.visible_members(g, request.user)) for g in rows],
             "can_add": request.user.has_perm("credit.add_creditgroup"),
             "today": timezone.localdate(),
         },
