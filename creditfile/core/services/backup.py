@@ -638,6 +638,7 @@ def _restore_sqlite(archive: tarfile.TarFile, manifest: dict) -> None:
 
 
 _TOC_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (?!DATA )(\S+) (\S+) ")
+_TOC_FOREIGN_KEY = re.compile(r"^\d+; \d+ \d+ FK CONSTRAINT (\S+) (\S+) (\S+) ")
 _TOC_EXTENSION = re.compile(r"^\d+; \d+ \d+ (?:EXTENSION - |COMMENT - EXTENSION )(\S+)")
 
 
@@ -654,6 +655,17 @@ def _restore_postgresql(archive: tarfile.TarFile, manifest: dict, work: Path) ->
         installed = {row[0] for row in cursor.fetchall()}
         cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
         current_tables = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT cls.relname, con.conname FROM pg_constraint con"
+            " JOIN pg_class cls ON cls.oid = con.conrelid"
+            " WHERE con.contype = 'f' AND con.connamespace = current_schema()::regnamespace"
+        )
+        current_foreign_keys = set(cursor.fetchall())
+    dumped_foreign_keys = {
+        (m.group(2), m.group(3))
+        for line in toc
+        if (m := _TOC_FOREIGN_KEY.match(line)) and m.group(1) == schema
+    }
     dumped_tables = {
         m.group(2) for line in toc if (m := _TOC_TABLE.match(line)) and m.group(1) == schema
     }
@@ -671,6 +683,21 @@ def _restore_postgresql(archive: tarfile.TarFile, manifest: dict, work: Path) ->
         with connection.cursor() as cursor:
             quoted = ", ".join(connection.ops.quote_name(t) for t in leftovers)
             cursor.execute(f"DROP TABLE IF EXISTS {quoted} CASCADE")
+    # So are a newer schema's foreign keys between tables the backup has: pg_restore --clean
+    # drops only the backup's own, and a key it does not know blocks dropping the key
+    # columns it points at. The tables are replaced by the backup's and migrated again.
+    newer_keys = sorted(
+        (table, name)
+        for table, name in current_foreign_keys - dumped_foreign_keys
+        if table not in leftovers
+    )
+    if newer_keys:
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            for table, name in newer_keys:
+                cursor.execute(
+                    f"ALTER TABLE IF EXISTS {quote(table)} DROP CONSTRAINT IF EXISTS {quote(name)}"
+                )
     args, env = _pg_connection_args(connection.settings_dict)
     connections.close_all()
     _run(
