@@ -239,9 +239,11 @@ WEB = {
     "credit:group_line": customer((C + "view_creditline", C + "grant_credit")),
     "credit:group_line_end": customer((C + "view_creditline", C + "grant_credit"), method="post"),
     "credit:security_add": customer((C + "view_creditline", C + "add_creditsecurity")),
-    "credit:security_edit": customer((C + "view_creditline", C + "change_creditsecurity")),
+    "credit:security_edit": customer(
+        (C + "view_creditline", C + "change_creditsecurity"), deny=HIDDEN
+    ),
     "credit:security_end": customer(
-        (C + "view_creditline", C + "change_creditsecurity"), method="post"
+        (C + "view_creditline", C + "change_creditsecurity"), deny=HIDDEN, method="post"
     ),
     "credit:ratings": customer(C + "view_externalrating"),
     "credit:rating_add": customer(C + "add_externalrating"),
@@ -274,13 +276,13 @@ WEB = {
         deny=HIDDEN,
         args={"pk": Ref("application"), "item": Ref("collection_item")},
     ),
-    "credit:letter_pdf": customer(C + "view_replyletter", args={"pk": Ref("letter")}),
-    "credit:letter_docx": customer(C + "view_replyletter", args={"pk": Ref("letter")}),
+    "credit:letter_pdf": customer(C + "view_replyletter", deny=HIDDEN, args={"pk": Ref("letter")}),
+    "credit:letter_docx": customer(C + "view_replyletter", deny=HIDDEN, args={"pk": Ref("letter")}),
     "credit:application_action": step(
         deny=HIDDEN, method="post", args={"pk": Ref("application"), "action": "withdraw"}
     ),
     "credit:letter_generate": step(
-        C + "view_replyletter", method="post", args={"pk": Ref("application")}
+        C + "view_replyletter", deny=HIDDEN, method="post", args={"pk": Ref("application")}
     ),
     "credit:refusal_decide": customer(
         C + "approve_application", deny=HIDDEN, method="post", args={"pk": Ref("refusal")}
@@ -292,11 +294,11 @@ WEB = {
     "credit:review_submit": step(deny=HIDDEN, method="post", args={"pk": Ref("review")}),
     "credit:review_complete": step(deny=HIDDEN, method="post", args={"pk": Ref("review")}),
     "credit:review_cancel": step(deny=HIDDEN, method="post", args={"pk": Ref("review")}),
-    "credit:sanction_accept": step(method="post", args={"pk": Ref("proposal")}),
-    "credit:sanction_dismiss": step(method="post", args={"pk": Ref("proposal")}),
-    "credit:measure_end": step(method="post", args={"pk": Ref("measure")}),
+    "credit:sanction_accept": step(deny=HIDDEN, method="post", args={"pk": Ref("proposal")}),
+    "credit:sanction_dismiss": step(deny=HIDDEN, method="post", args={"pk": Ref("proposal")}),
+    "credit:measure_end": step(deny=HIDDEN, method="post", args={"pk": Ref("measure")}),
     "credit:blacklist_action": step(
-        method="post", args={"pk": Ref("blacklist"), "action": "reject"}
+        deny=HIDDEN, method="post", args={"pk": Ref("blacklist"), "action": "reject"}
     ),
     # receivables: global screens
     "receivables:home": screen(R + "view_invoice"),

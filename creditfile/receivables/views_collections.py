@@ -330,7 +330,10 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_for(request, pk, "assign_collectioncase")
     from creditfile.core.models import User
 
-    owner = get_object_or_404(User, pk=_id(request.POST.get("owner")), is_active=True)
+    owner = User.objects.filter(pk=_id(request.POST.get("owner")), is_active=True).first()
+    if owner is None:
+        messages.error(request, _("请选择在职的跟进人。"))
+        return _back(case)
     if not visible_customers(owner).filter(pk=case.customer_id).exists():
         messages.error(request, _("%(user)s 无权查看该客户，不能指派给其跟进。") % {"user": owner})
         return _back(case)
