@@ -186,7 +186,11 @@ def test_a_case_goes_only_to_someone_who_may_see_the_customer(client, org, case)
     client.post(url, {"owner": org.mary.pk})  # the department manager sees it
     case.refresh_from_db()
     assert case.owner == org.mary
-    assert client.post(url, {"owner": "bob"}).status_code == 404  # not an id: not found
+    # Not an id, or nobody: the case page again with a message saying so, nothing changed.
+    response = client.post(url, {"owner": "bob"}, follow=True)
+    assert "请选择在职的跟进人" in response.content.decode()
+    case.refresh_from_db()
+    assert case.owner == org.mary
 
 
 def test_ids_that_are_not_numbers_are_not_found_not_errors(sudo_client, org, case):
