@@ -701,6 +701,7 @@ def _check(response, expected, rule, world, level, subject, method, is_api):
         assert file.name in text and file.uscc in text, "the stub names the customer"
 
 
+@pytest.mark.matrix_cells
 @pytest.mark.parametrize(
     ("kind", "name", "subject", "level"), [*_cells(WEB, "web"), *_cells(API, "api")]
 )
