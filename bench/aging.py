@@ -527,12 +527,7 @@ def run(stdout, spec: Spec, urls: list[str], runs: int, group_by: str, documents
             f"--runs={runs}",
             f"--group={group_by}",
         ] + ([] if documents else ["--no-documents"])
-        done = datasets.run_worker(target, args)
-        if done.returncode != 0:
-            raise RuntimeError(f"benchmark on {url} failed (exit {done.returncode})")
-        report = json.loads(done.stdout.strip().splitlines()[-1])
-        report["label"] = target.label
-        reports.append(report)
+        reports.append(datasets.worker_report(target, args))
     reference = duckdb_run(spec, runs, group_by, documents)
     reports.append(reference)
     stdout.write(format_table(reports, reference, spec, group_by))

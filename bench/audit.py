@@ -12,7 +12,6 @@
 The customers come from `creditfile demo` (bench/datasets.py).
 """
 
-import json
 import random
 import statistics
 import sys
@@ -237,12 +236,7 @@ def run(stdout, events, customers, seed, urls, runs, requests) -> list[dict]:
             f"--runs={runs}",
             f"--requests={requests}",
         ]
-        done = datasets.run_worker(target, args)
-        if done.returncode != 0:
-            raise RuntimeError(f"benchmark on {url} failed (exit {done.returncode})")
-        report = json.loads(done.stdout.strip().splitlines()[-1])
-        report["label"] = target.label
-        reports.append(report)
+        reports.append(datasets.worker_report(target, args))
     stdout.write(format_table(reports))
     return reports
 

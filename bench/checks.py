@@ -443,12 +443,7 @@ def run(
             f"--sequential={sequential}",
             f"--load-generator={load_generator}",
         ]
-        done = datasets.run_worker(target, args)
-        if done.returncode != 0:
-            raise RuntimeError(f"benchmark on {url} failed (exit {done.returncode})")
-        report = json.loads(done.stdout.strip().splitlines()[-1])
-        report["label"] = target.label
-        reports.append(report)
+        reports.append(datasets.worker_report(target, args))
     stdout.write(format_table(reports))
     return reports
 

@@ -6,6 +6,7 @@ CREDITFILE_DATABASE_URL. Each database is benchmarked in its own process, so Dja
 settings are the ones a real deployment on it would have.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -58,6 +59,16 @@ def run_worker(target: Target, args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         command, env=target.environment(), stdout=subprocess.PIPE, text=True, check=False
     )
+
+
+def worker_report(target: Target, args: list[str]) -> dict:
+    """Run a worker (`run_worker`) and return its JSON report, labelled with the target."""
+    done = run_worker(target, args)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark on {target.label} failed (exit {done.returncode})")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report["label"] = target.label
+    return report
 
 
 def _record() -> tuple[int, int, float | None] | None:

@@ -364,12 +364,7 @@ def run(stdout, customers, seed, urls, rows) -> list[dict]:
             f"--seed={seed}",
             f"--rows={rows}",
         ]
-        done = datasets.run_worker(target, args)
-        if done.returncode != 0:
-            raise RuntimeError(f"benchmark on {url} failed (exit {done.returncode})")
-        report = json.loads(done.stdout.strip().splitlines()[-1])
-        report["label"] = target.label
-        reports.append(report)
+        reports.append(datasets.worker_report(target, args))
     stdout.write(format_table(reports))
     return reports
 
