@@ -31,12 +31,22 @@ from creditfile.access.services.audit import HASHED_FIELDS, canonical_detail, ca
 CHUNK = 10_000
 
 
+# The time and the detail are read as text: building an aware datetime and a dict for
+# each of a million rows, only to turn them back into text, was half of verify's time.
+_TEXT_COLUMNS = {
+    # SQLite keeps Django's 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC.
+    "sqlite": {"time": 'CAST("time" AS TEXT)'},
+    # Always six digits of microseconds (PostgreSQL's own text output trims zeros).
+    "postgresql": {
+        "time": """to_char("time" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')""",
+        "detail": '"detail"::text',
+    },
+}
+
+
 def _select(vendor: str) -> str:
-    # SQLite: the time as stored text, not through Django's (slow) timestamp converter.
-    columns = [
-        'CAST("time" AS TEXT)' if name == "time" and vendor == "sqlite" else f'"{name}"'
-        for name in (*HASHED_FIELDS, "hash")
-    ]
+    as_text = _TEXT_COLUMNS.get(vendor, {})
+    columns = [as_text.get(name, f'"{name}"') for name in (*HASHED_FIELDS, "hash")]
     return f"SELECT {', '.join(columns)} FROM {triggers.TABLE} ORDER BY id"
 
 
@@ -75,8 +85,7 @@ def _read_head() -> tuple[int, str]:
 
 
 def _time_reader(vendor: str):
-    """The stored time as record() hashed it: UTC in ISO form. SQLite keeps Django's
-    'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; PostgreSQL hands back an aware datetime."""
+    """The stored time, as _select reads it, in the form record() hashed: UTC in ISO form."""
 
     def other(value) -> str:
         if isinstance(value, datetime):
@@ -88,6 +97,13 @@ def _time_reader(vendor: str):
     if vendor == "sqlite":
         return lambda value: (
             value.replace(" ", "T", 1) + "+00:00" if type(value) is str else other(value)
+        )
+    if vendor == "postgresql":
+        # isoformat() leaves out a fraction of zero microseconds.
+        return lambda value: (
+            (value[:-7] if value.endswith(".000000") else value) + "+00:00"
+            if type(value) is str
+            else other(value)
         )
     return other
 

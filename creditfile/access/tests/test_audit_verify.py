@@ -49,6 +49,25 @@ def test_it_accepts_an_empty_trail(db):
     assert report.ok and report.checked == 0
 
 
+def test_it_verifies_events_written_on_a_whole_second(org):
+    """isoformat() leaves out zero microseconds; verify reads the time as text and must
+    write it the same way."""
+    import datetime
+
+    import time_machine
+
+    moments = [
+        datetime.datetime(2026, 12, 7, 10, 0, 0, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 12, 7, 10, 0, 0, 120000, tzinfo=datetime.UTC),
+    ]
+    for moment in moments:
+        with time_machine.travel(moment, tick=False):
+            audit.record(audit.Action.LOGIN, user=org.alice)
+    report = verify_chain()
+    assert report.ok, report.problem
+    assert report.checked == 2
+
+
 def test_it_verifies_events_with_every_kind_of_content(org):
     audit.record(
         audit.Action.CHANGE,
