@@ -221,3 +221,28 @@ def test_it_refuses_a_backup_without_a_chain_head(tmp_path, db):
         anchor_from_backup(path)
     with pytest.raises(CommandError, match="链头"):
         call_command("audit", "verify", "--against-backup", str(path))
+
+
+class _FakeCursor:
+    def __init__(self, rows, fail_after=None):
+        self.rows, self.fail_after, self.fetches = list(rows), fail_after, 0
+
+    def fetchmany(self, size):
+        self.fetches += 1
+        if self.fail_after is not None and self.fetches > self.fail_after:
+            raise RuntimeError("connection lost")
+        chunk, self.rows = self.rows[:size], self.rows[size:]
+        return chunk
+
+
+def test_reading_ahead_hands_over_every_chunk_in_order_and_stops_cleanly():
+    from creditfile.access.services.verify import _read_ahead
+
+    assert list(_read_ahead(_FakeCursor(range(10)), 3)) == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    cursor = _FakeCursor(range(1000))
+    chunks = _read_ahead(cursor, 10)
+    assert next(chunks) == list(range(10))
+    chunks.close()  # a problem found: the reader stops, the fetching thread ends
+    assert cursor.fetches <= 4
+    with pytest.raises(RuntimeError, match="connection lost"):
+        list(_read_ahead(_FakeCursor(range(100), fail_after=2), 10))
