@@ -53,43 +53,14 @@ def _number(value) -> str:
     return "null" if value is None else str(value) if type(value) is int else json.dumps(value)
 
 
-def canonical_text(
-    id,
-    time_iso,
-    user_id,
-    username,
-    address,
-    action,
-    outcome,
-    customer_id,
-    object_type,
-    object_id,
-    object_repr,
-    purpose,
-    detail_text,
-    request_id,
-    prev_hash,
-) -> str:
+def canonical_text(id, *fields) -> str:
     """The hashed form of an event: the JSON object of HASHED_FIELDS with sorted keys and no
     spaces (json.dumps(..., sort_keys=True, ensure_ascii=False, separators=(",", ":"))),
-    written out directly because `audit verify` computes it a million times. `time_iso` is
-    the time in UTC in ISO form, `detail_text` the canonical_detail of the detail."""
-    before_id, before_prev, after_prev = _text_around(
-        time_iso,
-        user_id,
-        username,
-        address,
-        action,
-        outcome,
-        customer_id,
-        object_type,
-        object_id,
-        object_repr,
-        purpose,
-        detail_text,
-        request_id,
-    )
-    return before_id + _number(id) + before_prev + _esc(prev_hash) + after_prev
+    written out directly because `audit verify` computes it a million times. `fields` are
+    the values of HASHED_FIELDS after the id, in order: the time in UTC in ISO form, the
+    detail as canonical_detail, and last the previous hash."""
+    before_id, before_prev, after_prev = _text_around(*fields[:-1])
+    return before_id + _number(id) + before_prev + _esc(fields[-1]) + after_prev
 
 
 def _text_around(
@@ -124,28 +95,19 @@ def text_around_chain(event: AuditEvent) -> tuple[str, str, str]:
     after it): the text is before + str(id) + between + prev_hash + after for a previous
     hash in hex (as the chain head holds). PostgreSQL joins them in the statement that
     takes the head (_append_in_one_statement)."""
-    before_id, before_prev, after_prev = _text_around(
-        event.time.astimezone(UTC).isoformat(),
-        event.user_id,
-        event.username,
-        event.address,
-        event.action,
-        event.outcome,
-        event.customer_id,
-        event.object_type,
-        event.object_id,
-        event.object_repr,
-        event.purpose,
-        canonical_detail(event.detail),
-        event.request_id,
-    )
+    before_id, before_prev, after_prev = _text_around(*_content(event))
     return before_id, before_prev + '"', '"' + after_prev
 
 
 def event_hash(event: AuditEvent) -> str:
     """SHA-256 over the event's content and the previous hash, in a fixed JSON form."""
-    text = canonical_text(
-        event.id,
+    text = canonical_text(event.id, *_content(event), event.prev_hash)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _content(event: AuditEvent) -> tuple:
+    """HASHED_FIELDS but the id and the previous hash, in the form they are hashed in."""
+    return (
         event.time.astimezone(UTC).isoformat(),
         event.user_id,
         event.username,
@@ -159,9 +121,7 @@ def event_hash(event: AuditEvent) -> str:
         event.purpose,
         canonical_detail(event.detail),
         event.request_id,
-        event.prev_hash,
     )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def plain_detail(value):
