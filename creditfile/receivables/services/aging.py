@@ -13,7 +13,9 @@ Amounts are CNY (`base_*`). Buckets come from the selling company's `CreditContr
 on the date itself is not yet overdue.
 """
 
+import contextlib
 import datetime
+import gc
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -216,9 +218,34 @@ def aging_report(
     report = AgingReport(as_of, company, group_by, buckets_for(company))
     report.from_documents = settled_after(as_of) if from_documents is None else from_documents
     sql, params = _summary_sql(report, customers)
-    with connection.cursor() as cursor:
+    with _without_collections(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
+        if group_by == "customer":
+            # One row per customer already (tens of thousands at full size): no roll-up.
+            rows = [AgingRow(str(r[0]), r[1] or "", list(r[3:]), int(r[2])) for r in fetched]
+        else:
+            rows = _rows_by_group(group_by, fetched)
+        report.rows = sorted(rows, key=lambda r: (-sum(r.cents), r.label))
+    return report
+
+
+@contextlib.contextmanager
+def _without_collections():
+    """No garbage collection while the rows are built: a report by customer makes 100,000+
+    objects, which set off full collections over every object of the process (up to a
+    third of the report's time at 50,000 customers); none of them is part of a cycle."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _rows_by_group(group_by: str, fetched) -> list[AgingRow]:
     by_key: dict[str, AgingRow] = {}
     for key, label, invoices, *cents in _rolled_up(group_by, fetched):
         row = by_key.get(key)
@@ -227,12 +254,10 @@ def aging_report(
         else:  # regions of one province
             row.cents = [a + b for a, b in zip(row.cents, cents, strict=True)]
             row.invoices += int(invoices)
-    if group_by != "customer":
-        labels = _labels(group_by, [key for key in by_key if key != NONE_KEY])
-        for row in by_key.values():
-            row.label = labels.get(row.key) or _none_label(group_by)
-    report.rows = sorted(by_key.values(), key=lambda r: (-sum(r.cents), r.label))
-    return report
+    labels = _labels(group_by, [key for key in by_key if key != NONE_KEY])
+    for row in by_key.values():
+        row.label = labels.get(row.key) or _none_label(group_by)
+    return list(by_key.values())
 
 
 # --- the summary query ------------------------------------------------------------------
@@ -273,10 +298,12 @@ def _open_rows_sql(report: AgingReport) -> tuple[str, list]:
     as_of, company_id = _date(report.as_of), report.company.pk
     invoice = _table(Invoice)
     if not report.from_documents:
+        # open_base ≥ half a cent is open_amount > 0 (whole cents, rounded half up), tested
+        # on the stored column rather than on the computed cents of 1M+ rows.
         return (
             f"SELECT i.customer_id, i.due_date, {_cents('i.open_base')} AS open_amount "
             f"FROM {invoice} i WHERE i.company_id = %s AND {_open_condition('i')} "
-            "AND i.invoice_date <= %s",
+            "AND i.open_base >= 0.005 AND i.invoice_date <= %s",
             [company_id, as_of],
         )
     allocation, write_off = _table(Allocation), _table(WriteOff)
@@ -325,7 +352,8 @@ def _summary_sql(report: AgingReport, customers: QuerySet | None) -> tuple[str, 
     sums, sum_params = _bucket_sums(report)
     inner = ", ".join(f"{part} AS b{index}" for index, part in enumerate(sums))
     outer = ", ".join(_whole_cents(f"SUM(g.b{index})") for index in range(len(sums)))
-    where, where_params = ["o.open_amount > 0"], []
+    where = ["o.open_amount > 0"] if report.from_documents else ["1 = 1"]
+    where_params = []
     if customers is not None and customers.query.where:
         scope_sql, scope_params = customers.values("pk").query.sql_with_params()
         where.append(f"o.customer_id IN ({scope_sql})")

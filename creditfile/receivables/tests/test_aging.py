@@ -94,6 +94,34 @@ def test_totals_and_shares(ledger):
     assert totals.overdue_share == Decimal("96.3")
 
 
+def test_the_report_leaves_garbage_collection_as_it_found_it(ledger):
+    """Collections pause while the rows are built, and only then."""
+    import gc
+
+    assert gc.isenabled()
+    aging.aging_report(TODAY)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        aging.aging_report(TODAY, group_by="owner")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_an_invoice_open_by_less_than_half_a_cent_is_not_open(org, ledger):
+    """Both ways count an invoice open when its open amount rounds to a cent or more."""
+    from creditfile.receivables.models import Invoice
+
+    invoice = Invoice.objects.filter(customer__name="西南账龄有限公司").get()
+    Invoice.objects.filter(pk=invoice.pk).update(open_base=Decimal("0.004"))
+    maintained = aging.aging_report(TODAY, from_documents=False)
+    assert "西南账龄有限公司" not in by_label(maintained)
+    Invoice.objects.filter(pk=invoice.pk).update(open_base=Decimal("0.005"))
+    maintained = aging.aging_report(TODAY, from_documents=False)
+    assert by_label(maintained)["西南账龄有限公司"].total == Decimal("0.01")
+
+
 @pytest.mark.parametrize("group_by", list(aging.GROUPINGS))
 def test_every_grouping_adds_up_to_the_same_totals(ledger, group_by):
     overall = aging.aging_report(TODAY).totals
