@@ -319,6 +319,7 @@ def _summary(report) -> dict:
 def _timed(function, runs: int):
     times, result = [], None
     for _run in range(runs):
+        result = None  # the previous report is freed before the clock starts, not inside it
         started = time.perf_counter()
         result = function()
         times.append(time.perf_counter() - started)
