@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from datetime import UTC
 
 from django.db import connection, transaction
@@ -217,8 +218,11 @@ def _append_sql() -> str:
     quote = connection.ops.quote_name
     event_table, head_table = quote(AuditEvent._meta.db_table), quote(AuditChainHead._meta.db_table)
     # Typed: INSERT … SELECT would take an untyped NULL for text, not for the bigint column.
+    # Without a length: an explicit cast to varchar(n) cuts a longer text silently (after
+    # it was hashed whole); the insert's own conversion refuses it instead.
     placeholders = ", ".join(
-        f"%s::{AuditEvent._meta.get_field(name).db_type(connection)}" for name in _FIELDS
+        "%s::" + re.sub(r"\(\d+\)", "", AuditEvent._meta.get_field(name).db_type(connection))
+        for name in _FIELDS
     )
     return f"""
         WITH head AS (

@@ -148,3 +148,22 @@ def test_it_appends_an_event_in_one_statement_on_postgresql(org):
     # SQLite: lock the head, insert, move the head (in-process, no round trips to save).
     assert len(statements) == (1 if connection.vendor == "postgresql" else 3), statements
     assert AuditEvent.objects.get(pk=event.pk).hash == event.hash
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut_behind_its_hash(org):
+    """PostgreSQL refuses the event (an explicit cast would have cut the text after it was
+    hashed whole, and verify would call the event edited); SQLite keeps the text whole."""
+    from django.db import DataError, connection, transaction
+    from django.utils import timezone
+
+    from creditfile.access.services.verify import verify_chain
+
+    audit.record(audit.Action.LOGIN, user=org.alice)
+    event = AuditEvent(time=timezone.now(), action="login", outcome="ok", address="1" * 60)
+    if connection.vendor == "postgresql":
+        with pytest.raises(DataError), transaction.atomic():
+            audit._append_in_one_statement(event)
+    else:
+        audit._append(event)
+    report = verify_chain()
+    assert report.ok, report.problem
