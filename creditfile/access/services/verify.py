@@ -151,8 +151,6 @@ def verify_chain(anchor: Anchor | None = None, *, chunk_size: int = CHUNK) -> Ch
         # SQLite makes them in this one, where a second thread only fights for the GIL.
         read = _read_ahead if connection.vendor == "postgresql" else _in_turn
         for rows in read(cursor, chunk_size):
-            if problem is not None:
-                break
             for (
                 event_id,
                 time,
@@ -213,6 +211,8 @@ def verify_chain(anchor: Anchor | None = None, *, chunk_size: int = CHUNK) -> Ch
                 prev = digest
                 expected_id += 1
                 checked += 1
+            if problem is not None:
+                break
     last_id = expected_id - 1
     if problem is None:
         problem = _check_head(head_before, _read_head(), last_id, prev)
