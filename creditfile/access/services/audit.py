@@ -7,6 +7,7 @@ Writers take the chain head row FOR UPDATE, which puts concurrent events in one 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -163,6 +164,10 @@ def record(
     `customer` may be a Customer or its id; `obj` is the record acted on when it is not
     the customer itself. `detail` is a dict of text and whole numbers (it is hashed;
     other values are stored as their text, see plain_detail).
+
+    The time is when the action was recorded, taken before the chain head is locked: the
+    trail's order is the ids', and two events racing for the head may carry times a
+    moment out of that order.
     """
     actor = current_actor()
     info = current_request_info()
@@ -249,7 +254,10 @@ def _append_in_one_statement(event: AuditEvent) -> AuditEvent:
     values[_FIELDS.index("detail")] = json.dumps(event.detail, ensure_ascii=False)
     params = [*values, *text_around_chain(event)]
     sql = _append_sql()
-    with connection.cursor() as cursor:  # one statement: atomic without BEGIN and COMMIT
+    # Alone, one statement is atomic without BEGIN and COMMIT (a page's read event). Inside
+    # a caller's transaction a savepoint keeps a refused event from aborting all of it.
+    within = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with within, connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
         if row is None:  # a flushed test database has no head row yet

@@ -246,3 +246,16 @@ def test_reading_ahead_hands_over_every_chunk_in_order_and_stops_cleanly():
     assert cursor.fetches <= 4
     with pytest.raises(RuntimeError, match="connection lost"):
         list(_read_ahead(_FakeCursor(range(100), fail_after=2), 10))
+
+
+def test_it_reads_a_chain_of_many_chunks_and_stops_in_the_middle_of_one(chain):
+    """Small chunks: on PostgreSQL the next one is fetched in a second thread meanwhile."""
+    report = verify_chain(chunk_size=2)
+    assert report.ok, report.problem
+    assert report.checked == 5
+    tamper(f"UPDATE {triggers.TABLE} SET username = %s WHERE id = 3", ["mallory"])
+    report = verify_chain(chunk_size=2)
+    assert (report.problem.event_id, report.problem.kind) == (3, "edited")
+    assert report.checked == 2
+    # The cursor and its transaction were left in order: the database answers.
+    assert AuditEvent.objects.count() == 5

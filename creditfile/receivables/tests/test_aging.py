@@ -103,14 +103,16 @@ def test_the_report_leaves_garbage_collection_as_it_found_it(ledger):
     assert gc.isenabled()
     gc.disable()
     try:
-        aging.aging_report(TODAY, group_by="owner")
+        aging.aging_report(TODAY)
         assert not gc.isenabled()
     finally:
         gc.enable()
 
 
 def test_an_invoice_open_by_less_than_half_a_cent_is_not_open(org, ledger):
-    """Both ways count an invoice open when its open amount rounds to a cent or more."""
+    """An invoice is open when its open amount rounds to a cent or more. SQLite keeps
+    the stored value as given, so there this guards the `open_base >= 0.005` test;
+    PostgreSQL's numeric(18,2) rounds on writing and must give the same rows."""
     from creditfile.receivables.models import Invoice
 
     invoice = Invoice.objects.filter(customer__name="西南账龄有限公司").get()
