@@ -227,12 +227,15 @@ def aging_report(
                     AgingRow(str(r[0]), r[1] or "", list(r[3:]), int(r[2]))
                     for r in cursor.fetchall()
                 ]
-                report.rows = sorted(rows, key=lambda r: (-sum(r.cents), r.label))
+                report.rows = _largest_first(rows)
             return report
         fetched = cursor.fetchall()
-    rows = _rows_by_group(group_by, fetched)
-    report.rows = sorted(rows, key=lambda r: (-sum(r.cents), r.label))
+    report.rows = _largest_first(_rows_by_group(group_by, fetched))
     return report
+
+
+def _largest_first(rows: list[AgingRow]) -> list[AgingRow]:
+    return sorted(rows, key=lambda r: (-sum(r.cents), r.label))
 
 
 @contextlib.contextmanager
@@ -358,15 +361,15 @@ def _summary_sql(report: AgingReport, customers: QuerySet | None) -> tuple[str, 
     sums, sum_params = _bucket_sums(report)
     inner = ", ".join(f"{part} AS b{index}" for index, part in enumerate(sums))
     outer = ", ".join(_whole_cents(f"SUM(g.b{index})") for index in range(len(sums)))
-    where = ["o.open_amount > 0"] if report.from_documents else ["1 = 1"]
-    where_params = []
+    # The maintained rows are open already (_open_rows_sql); the documents' are worked out.
+    where, where_params = (["o.open_amount > 0"] if report.from_documents else []), []
     if customers is not None and customers.query.where:
         scope_sql, scope_params = customers.values("pk").query.sql_with_params()
         where.append(f"o.customer_id IN ({scope_sql})")
         where_params = list(scope_params)
     per_customer = (
         f"SELECT o.customer_id, COUNT(*) AS invoices, {inner} FROM ({rows_sql}) o "
-        f"WHERE {' AND '.join(where)} GROUP BY o.customer_id"
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} GROUP BY o.customer_id"
     )
     params = sum_params + rows_params + where_params
     customer = _table(Customer)
