@@ -8,6 +8,8 @@ from creditfile.core import sudo
 from creditfile.core import views as core_views
 
 urlpatterns = [
+    # First: an ERP's order checks come here, and URLs are tried in this order.
+    path("api/v1/", api.urls),
     path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -29,7 +31,6 @@ urlpatterns = [
     path("handover/", include("creditfile.core.handover_views")),
     path("access/", include("creditfile.access.urls")),
     path("audit/", include("creditfile.access.views_audit")),
-    path("api/v1/", api.urls),
     path("accounts/api-tokens/", core_views.api_tokens, name="api_tokens"),
     path("accounts/confirm-password/", sudo.confirm_password, name="confirm_password"),
 ]

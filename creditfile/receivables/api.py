@@ -21,7 +21,7 @@ from creditfile.core.api_auth import has_permission
 from creditfile.core.history import acting_as
 from creditfile.core.models import Company
 from creditfile.customers.api import MessageOut, Money, ValidationErrorOut
-from creditfile.customers.services.visibility import visible_customers
+from creditfile.customers.services.visibility import readable_customer, visible_customers
 from creditfile.receivables.choices import CheckPoint, PaymentKind
 from creditfile.receivables.models import Exposure, SalesOrder
 from creditfile.receivables.services import ledger, orders
@@ -81,15 +81,9 @@ class CreditCheckOut(Schema):
 def create_credit_check(request, payload: CreditCheckIn):
     if not has_permission(request.user, "receivables.check_credit"):
         raise PermissionDenied
-    # get_customer_for's rule (hidden customers are a 404), without the customer list's
-    # ordering and columns that the check does not use: every order comes this way.
-    customer = (
-        visible_customers(request.user)
-        .filter(pk=payload.customer_id)
-        .only("id", "lifecycle")
-        .order_by()
-        .first()
-    )
+    # get_customer_for's rule (hidden customers are a 404), with only the columns the
+    # check uses: every order comes this way.
+    customer = readable_customer(request.user, payload.customer_id, ("id", "lifecycle"))
     if customer is None:
         raise Http404
     company = get_object_or_404(Company, pk=payload.company_id) if payload.company_id else None

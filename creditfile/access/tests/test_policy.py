@@ -88,9 +88,13 @@ def test_it_lets_each_person_read_exactly_their_levels(people, files, username):
     user = _fresh(people[username])
     listed = set(policy.readable_customers(user).values_list("confidentiality", flat=True))
     one_by_one = {level for level, c in files.items() if policy.can_read(user, c)}
+    by_id = {
+        level for level, c in files.items() if policy.readable_customer(user, c.pk) is not None
+    }
 
     assert listed == READS[username]
     assert one_by_one == READS[username]
+    assert by_id == READS[username]
 
 
 @pytest.mark.parametrize("username", sorted(READS))
@@ -176,7 +180,32 @@ def test_it_filters_a_list_in_one_query_without_loading_customers(org, files):
     assert "confidentiality" in sql and "access_requestedcustomer" in sql
 
 
+@pytest.mark.parametrize("username", ["carl", "alice"])  # a reader by work; the owner
+def test_it_reads_one_customer_by_id_with_only_the_fields_asked(org, files, username):
+    user = _fresh(getattr(org, username))
+    wanted = files["personal"]
+    Customer.objects.filter(pk=wanted.pk).update(lifecycle="active")
+
+    found = policy.readable_customer(user, wanted.pk, ("id", "lifecycle"))
+
+    assert (found.pk, found.lifecycle) == (wanted.pk, "active")
+    assert {"name", "owner_id", "confidentiality"} <= found.get_deferred_fields()
+    assert policy.readable_customer(user, wanted.pk + 10_000) is None
+
+
 # --- readers by work ------------------------------------------------------------------------
+
+
+def test_it_reads_the_readers_by_work_as_the_settings_row_holds_them(org):
+    AccessSettings.objects.filter(pk=1).delete()
+    assert AccessSettings.current_reader_roles() == AccessSettings.current().reader_roles
+    assert roles.CREDIT_MANAGER in AccessSettings.current_reader_roles()
+
+    access_settings.save_settings(org.adam, [roles.ARCHIVIST, roles.FINANCE], "general_manager")
+    assert sorted(AccessSettings.current_reader_roles()) == [roles.ARCHIVIST, roles.FINANCE]
+
+    access_settings.save_settings(org.adam, [], "general_manager")
+    assert AccessSettings.current_reader_roles() == []
 
 
 def test_it_follows_the_readers_by_work_setting(org, files):

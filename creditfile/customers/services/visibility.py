@@ -17,6 +17,7 @@ from creditfile.access.policy import (  # noqa: F401 (re-exported)
     get_customer_for,
     managed_departments,
     reach,
+    readable_customer,
     reads_everything,
     restrict,
 )
