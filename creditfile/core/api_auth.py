@@ -4,9 +4,10 @@ The login middleware lets /api/ through, so every API operation must name one of
 a call with neither is a 401, never an anonymous read.
 """
 
-from functools import wraps
+from functools import cache, wraps
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
@@ -37,21 +38,27 @@ def has_permission(user, perm: str) -> bool:
     if hasattr(user, "_perm_cache"):  # has_perm already loaded them for this request
         return perm in user._perm_cache
     app_label, _dot, codename = perm.partition(".")
+    with connection.cursor() as cursor:
+        cursor.execute(_permission_sql(), [app_label, codename, user.pk, user.pk])
+        return cursor.fetchone() is not None
+
+
+@cache
+def _permission_sql() -> str:
+    """Composed once: the same for every call."""
+    User = get_user_model()
     permission = Permission._meta.db_table
     content_type = Permission._meta.get_field("content_type").related_model._meta.db_table
-    direct = user.user_permissions.through._meta.db_table
-    member = user.groups.through._meta.db_table
+    direct = User.user_permissions.through._meta.db_table
+    member = User.groups.through._meta.db_table
     granted = Permission.group_set.through._meta.db_table
-    sql = (
+    return (
         f"SELECT 1 FROM {permission} p JOIN {content_type} ct ON ct.id = p.content_type_id"
         " WHERE ct.app_label = %s AND p.codename = %s AND ("
         f"EXISTS (SELECT 1 FROM {direct} d WHERE d.permission_id = p.id AND d.user_id = %s)"
         f" OR EXISTS (SELECT 1 FROM {granted} gp JOIN {member} m ON m.group_id = gp.group_id"
         " WHERE gp.permission_id = p.id AND m.user_id = %s))"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [app_label, codename, user.pk, user.pk])
-        return cursor.fetchone() is not None
 
 
 class ApiTokenAuth(HttpBearer):

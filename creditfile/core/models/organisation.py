@@ -1,4 +1,5 @@
 import datetime
+import functools
 import hashlib
 import secrets
 
@@ -6,6 +7,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from creditfile.core.services import rows
 
 
 class Department(models.Model):
@@ -110,28 +113,40 @@ class ApiToken(models.Model):
     def user_for_key(cls, key: str) -> User | None:
         """The active user of a live token, with their role codes, in one query (every
         API call asks this first)."""
-        from django.contrib.auth.models import Group
-
         now = timezone.now()
-        separator = "chr(31)" if connection.vendor == "postgresql" else "char(31)"
-        joined = "string_agg" if connection.vendor == "postgresql" else "group_concat"
-        member = User.groups.through._meta.db_table
-        sql = (
-            f"SELECT u.*, t.id AS cf_token_id, CASE WHEN t.last_used_at IS NULL"
-            f" OR t.last_used_at < %s THEN 1 ELSE 0 END AS cf_token_stale,"
-            f" (SELECT {joined}(g.name, {separator}) FROM {Group._meta.db_table} g"
-            f" JOIN {member} m ON m.group_id = g.id WHERE m.user_id = u.id) AS cf_roles"
-            f" FROM {cls._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id"
-            " WHERE t.key_hash = %s AND t.revoked_at IS NULL"
-        )
         stale = connection.ops.adapt_datetimefield_value(now - cls.LAST_USED_RESOLUTION)
-        user = next(iter(User.objects.raw(sql, [stale, cls.hash_key(key or "")])), None)
-        if user is None or not user.is_active:
+        with connection.cursor() as cursor:
+            cursor.execute(_user_for_key_sql(connection.vendor), [stale, cls.hash_key(key or "")])
+            row = cursor.fetchone()
+        if row is None:
             return None
-        user._role_codes = set(filter(None, (user.cf_roles or "").split(chr(31))))
-        if user.cf_token_stale:
-            cls.objects.filter(pk=user.cf_token_id).update(last_used_at=now)
+        user = rows.instance(User, row)
+        token_id, stale, role_codes = row[len(User._meta.concrete_fields) :]
+        if not user.is_active:
+            return None
+        user._role_codes = set(filter(None, (role_codes or "").split(chr(31))))
+        if stale:
+            cls.objects.filter(pk=token_id).update(last_used_at=now)
         return user
+
+
+@functools.cache
+def _user_for_key_sql(vendor: str) -> str:
+    """`ApiToken.user_for_key`'s query: the user's columns in field order, then the
+    token's id, whether its last use is stale, and the role codes joined by chr(31)."""
+    from django.contrib.auth.models import Group
+
+    separator = "chr(31)" if vendor == "postgresql" else "char(31)"
+    joined = "string_agg" if vendor == "postgresql" else "group_concat"
+    member = User.groups.through._meta.db_table
+    return (
+        f"SELECT {rows.columns(User, 'u')}, t.id, CASE WHEN t.last_used_at IS NULL"
+        " OR t.last_used_at < %s THEN 1 ELSE 0 END,"
+        f" (SELECT {joined}(g.name, {separator}) FROM {Group._meta.db_table} g"
+        f" JOIN {member} m ON m.group_id = g.id WHERE m.user_id = u.id)"
+        f" FROM {ApiToken._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id"
+        " WHERE t.key_hash = %s AND t.revoked_at IS NULL"
+    )
 
 
 class Company(models.Model):

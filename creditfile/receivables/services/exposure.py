@@ -15,6 +15,7 @@ from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
 from creditfile.core.fields import ZERO
+from creditfile.core.services import rows as model_rows
 from creditfile.receivables.choices import CheckPoint, OrderStatus, WriteOffStatus
 from creditfile.receivables.models import Allocation, Exposure, Invoice, SalesOrder, WriteOff
 
@@ -65,8 +66,13 @@ def locked_exposures_of(customer_ids, company_id: int) -> dict[int, Exposure]:
 def _lock_rows(customer_id: int) -> list[Exposure]:
     # Every order check takes this lock first: written out, not composed by the ORM.
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"SELECT * FROM {Exposure._meta.db_table} WHERE customer_id = %s ORDER BY id{lock}"
-    return list(Exposure.objects.raw(sql, [customer_id]))
+    sql = (
+        f"SELECT {model_rows.columns(Exposure, 'e')} FROM {Exposure._meta.db_table} e"
+        f" WHERE e.customer_id = %s ORDER BY e.id{lock}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [customer_id])
+        return [model_rows.instance(Exposure, row) for row in cursor.fetchall()]
 
 
 _AMOUNTS = ("open_receivables", "open_orders", "delivered_orders")
