@@ -124,7 +124,8 @@ def _database() -> dict:
         return config
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        # Django's SQLite backend; writers queue on a kernel lock (creditfile/core/db).
+        "ENGINE": "creditfile.core.db.sqlite3",
         "NAME": DATA_DIR / "creditfile.sqlite3",
         "OPTIONS": {
             # WAL lets readers go on while one writer commits; IMMEDIATE takes the
