@@ -118,6 +118,12 @@ def _database() -> dict:
             # query that runs in 2 ms); it pays off for reports, not for OLTP pages.
             options = config.setdefault("OPTIONS", {})
             options["options"] = f"-c jit=off {options.get('options', '')}".strip()
+            # psycopg prepares a statement run five times on a connection; Django turns
+            # that off for connection poolers. Only the hot written-out queries bind on the
+            # server (core/services/rows.cursor), so only they are prepared. Behind a pooler
+            # in transaction mode without prepared-statement support, set this to 0.
+            if env_bool("CREDITFILE_PREPARED_STATEMENTS", True):
+                options.setdefault("prepare_threshold", 5)
             config.setdefault("TEST", {})["NAME"] = env_str(
                 "CREDITFILE_TEST_DATABASE_NAME", "test_creditfile"
             )

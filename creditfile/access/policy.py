@@ -30,6 +30,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from creditfile.core import roles
+from creditfile.core.services import rows as model_rows
 
 VIEW = "view"
 EDIT = "edit"
@@ -190,7 +191,7 @@ def readable_customer(user, pk: int, fields: tuple[str, ...] = ("id",)):
         return _customers().filter(rule, pk=pk).only(*fields).order_by().first()
     model = _customers().model
     columns = ", ".join(model._meta.get_field(name).column for name in fields)
-    with connection.cursor() as cursor:
+    with model_rows.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {model._meta.db_table} WHERE id = %s", [pk])
         row = cursor.fetchone()
     return None if row is None else model.from_db(connection.alias, list(fields), row)

@@ -10,11 +10,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.auth.views import redirect_to_login
-from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from ninja.security import APIKeyCookie, HttpBearer
 
 from creditfile.core.models import ApiToken
+from creditfile.core.services import rows as model_rows
 
 
 def user_for_bearer(request: HttpRequest):
@@ -38,7 +38,7 @@ def has_permission(user, perm: str) -> bool:
     if hasattr(user, "_perm_cache"):  # has_perm already loaded them for this request
         return perm in user._perm_cache
     app_label, _dot, codename = perm.partition(".")
-    with connection.cursor() as cursor:
+    with model_rows.cursor() as cursor:
         cursor.execute(_permission_sql(), [app_label, codename, user.pk, user.pk])
         return cursor.fetchone() is not None
 

@@ -21,6 +21,7 @@ from creditfile.access.models import AuditChainHead, AuditEvent
 from creditfile.access.models.audit import GENESIS_HASH
 from creditfile.core.history import current_actor
 from creditfile.core.request_context import client_address, current_request_info
+from creditfile.core.services import rows as model_rows
 
 Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome
@@ -257,7 +258,7 @@ def _append_in_one_statement(event: AuditEvent) -> AuditEvent:
     # Alone, one statement is atomic without BEGIN and COMMIT (a page's read event). Inside
     # a caller's transaction a savepoint keeps a refused event from aborting all of it.
     within = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    with within, connection.cursor() as cursor:
+    with within, model_rows.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
         if row is None:  # a flushed test database has no head row yet

@@ -8,7 +8,7 @@ from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from creditfile.core.services import rows
+from creditfile.core.services import rows as model_rows
 
 
 class Department(models.Model):
@@ -115,12 +115,12 @@ class ApiToken(models.Model):
         API call asks this first)."""
         now = timezone.now()
         stale = connection.ops.adapt_datetimefield_value(now - cls.LAST_USED_RESOLUTION)
-        with connection.cursor() as cursor:
+        with model_rows.cursor() as cursor:
             cursor.execute(_user_for_key_sql(connection.vendor), [stale, cls.hash_key(key or "")])
             row = cursor.fetchone()
         if row is None:
             return None
-        user = rows.instance(User, row)
+        user = model_rows.instance(User, row)
         token_id, stale, role_codes = row[len(User._meta.concrete_fields) :]
         if not user.is_active:
             return None
@@ -140,7 +140,7 @@ def _user_for_key_sql(vendor: str) -> str:
     joined = "string_agg" if vendor == "postgresql" else "group_concat"
     member = User.groups.through._meta.db_table
     return (
-        f"SELECT {rows.columns(User, 'u')}, t.id, CASE WHEN t.last_used_at IS NULL"
+        f"SELECT {model_rows.columns(User, 'u')}, t.id, CASE WHEN t.last_used_at IS NULL"
         " OR t.last_used_at < %s THEN 1 ELSE 0 END,"
         f" (SELECT {joined}(g.name, {separator}) FROM {Group._meta.db_table} g"
         f" JOIN {member} m ON m.group_id = g.id WHERE m.user_id = u.id)"

@@ -18,6 +18,8 @@ import threading
 from django.db import connection
 from django.db.models.signals import post_save, pre_save
 
+from creditfile.core.services import rows as model_rows
+
 _insert_sql: dict[tuple, str] = {}
 
 
@@ -79,7 +81,7 @@ def insert_one(instance) -> None:
     values = [
         field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
     ]
-    with connection.cursor() as cursor:
+    with model_rows.cursor() as cursor:
         cursor.execute(_insert_sql[key], values)
         instance.pk = cursor.fetchone()[0]
     instance._state.adding = False

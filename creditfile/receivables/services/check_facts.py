@@ -29,6 +29,7 @@ from django.db import connection
 from django.db.models import BooleanField
 
 from creditfile.core.fields import ZERO
+from creditfile.core.services import rows as model_rows
 from creditfile.credit.choices import BlacklistState, LineStatus
 from creditfile.credit.models import (
     BlacklistEntry,
@@ -159,7 +160,7 @@ def read(
         "number": number,
         **{f"kind{index}": kind for index, kind in enumerate(blocking_kinds)},
     }
-    with connection.cursor() as cursor:
+    with model_rows.cursor() as cursor:
         cursor.execute(_cache[key], params)
         rows = cursor.fetchall()
     return _facts(rows, customer_id, company_id, on_date)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditfile.core.fields import ZERO
 from creditfile.core.models import Company
+from creditfile.core.services import rows as model_rows
 from creditfile.core.services.bulk import insert_one
 from creditfile.credit.choices import LineStatus, MeasureKind
 from creditfile.credit.models import CreditLine, Measure
@@ -272,7 +273,7 @@ def check_credit(
 def _default_company_id() -> int:
     """`Company.default()`'s id, asked without the ORM on the check's hot path."""
     table = Company._meta.db_table
-    with connection.cursor() as cursor:
+    with model_rows.cursor() as cursor:
         # Company.default(): the default company, else the first by Meta.ordering.
         cursor.execute(f"SELECT id FROM {table} ORDER BY is_default DESC, name LIMIT 1")
         row = cursor.fetchone()

@@ -28,7 +28,7 @@ def locked_exposures(customer_id: int, company_id: int) -> tuple[Exposure, list[
     if mine is None:
         # ON CONFLICT: created by a transaction running at the same time (which this
         # insert then waits for); one statement, no savepoint around it.
-        with connection.cursor() as cursor:
+        with model_rows.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {Exposure._meta.db_table} (company_id, customer_id,"
                 " open_receivables, open_orders, delivered_orders, updated_at)"
@@ -70,7 +70,7 @@ def _lock_rows(customer_id: int) -> list[Exposure]:
         f"SELECT {model_rows.columns(Exposure, 'e')} FROM {Exposure._meta.db_table} e"
         f" WHERE e.customer_id = %s ORDER BY e.id{lock}"
     )
-    with connection.cursor() as cursor:
+    with model_rows.cursor() as cursor:
         cursor.execute(sql, [customer_id])
         return [model_rows.instance(Exposure, row) for row in cursor.fetchall()]
 
@@ -92,7 +92,7 @@ def save(exposure: Exposure) -> None:
             )
         )
     columns = ", ".join(f"{name} = %s" for name in (*_AMOUNTS, "updated_at"))
-    with connection.cursor() as cursor:
+    with model_rows.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Exposure._meta.db_table} SET {columns} WHERE id = %s",
             [*values, ops.adapt_datetimefield_value(exposure.updated_at), exposure.pk],
