@@ -24,7 +24,6 @@ subquery on active grants), so a list of a million customers filters in the data
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -190,11 +189,14 @@ def readable_customer(user, pk: int, fields: tuple[str, ...] = ("id",)):
     if rule is not None:
         return _customers().filter(rule, pk=pk).only(*fields).order_by().first()
     model = _customers().model
-    columns = ", ".join(model._meta.get_field(name).column for name in fields)
+    sql = (
+        f"SELECT {model_rows.columns(model, 'c', fields)} FROM {model._meta.db_table} c"
+        " WHERE c.id = %s"
+    )
     with model_rows.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {model._meta.db_table} WHERE id = %s", [pk])
+        cursor.execute(sql, [pk])
         row = cursor.fetchone()
-    return None if row is None else model.from_db(connection.alias, list(fields), row)
+    return None if row is None else model_rows.instance(model, row, fields)
 
 
 def can_read(user, customer) -> bool:

@@ -2,14 +2,17 @@
 (creditfile/core/db/sqlite3): it starts as soon as the writer ahead of it ends, instead
 of sleeping in SQLite's busy handler. PostgreSQL has row locks and no such file."""
 
-import fcntl
 import os
+import sqlite3
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 
+from creditfile.core.db.sqlite3 import base as backend
 from creditfile.core.models import Department
+
+fcntl = pytest.importorskip("fcntl")  # Windows has none: transactions begin as Django's
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -82,20 +85,54 @@ def test_after_the_busy_timeout_it_begins_without_the_lock(outside):
         with transaction.atomic():
             Department.objects.create(name="超时", code="超时")
             assert not connection._holds_writer_lock
-        # Ending that transaction did not let go of the lock it never had.
-        assert not _free_from_another(outside)
     finally:
         del connection._busy_timeout
         fcntl.flock(outside, fcntl.LOCK_UN)
     assert Department.objects.filter(name="超时").exists()
 
 
-def _free_from_another(descriptor) -> bool:
-    other = os.open(connection.writer_lock_path(), os.O_RDWR)
+def test_a_begin_that_fails_lets_go_of_the_lock(outside):
+    other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # SQLite's write lock, taken without the kernel lock
+    connection.connection.execute("PRAGMA busy_timeout = 50")
     try:
-        return _free(other)
+        with pytest.raises(OperationalError):
+            with transaction.atomic():
+                pass
+        assert _free(outside)
     finally:
-        os.close(other)
+        other.execute("ROLLBACK")
+        other.close()
+        connection.close()  # the next connection has the settings' busy timeout again
+
+
+def test_without_a_lock_file_transactions_begin_as_before(monkeypatch, caplog):
+    connection.close()
+    monkeypatch.setattr(
+        backend.DatabaseWrapper, "writer_lock_path", lambda self: "/nonexistent/dir/x.lock"
+    )
+
+    with transaction.atomic():
+        Department.objects.create(name="无锁", code="无锁")
+
+    assert Department.objects.filter(name="无锁").exists()
+    assert "no lock at /nonexistent/dir/x.lock" in caplog.text
+    connection.close()
+
+
+def test_a_forked_child_does_not_keep_its_parents_lock_file():
+    with transaction.atomic():
+        Department.objects.create(name="父", code="父")
+    inherited = connection._writer_lock_fd
+    assert inherited >= 0
+
+    child = os.fork()
+    if child == 0:  # the child: its wrapper must open the file anew
+        os._exit(0 if connection._writer_lock_fd is None else 1)
+    _pid, status = os.waitpid(child, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert connection._writer_lock_fd == inherited  # the parent's is untouched
 
 
 def test_closing_the_connection_lets_go_of_the_lock(outside):

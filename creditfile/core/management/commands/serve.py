@@ -7,6 +7,7 @@ import os
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 
 class Command(BaseCommand):
@@ -34,6 +35,8 @@ class Command(BaseCommand):
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
+        # Forked workers must not inherit the master's database connection.
+        connections.close_all()
         server = server or ("waitress" if os.name == "nt" else "gunicorn")
         self.stdout.write(f"CreditFile: http://{host}:{port}/ ({server})", ending="\n")
         self.stdout.flush()
