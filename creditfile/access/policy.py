@@ -181,10 +181,10 @@ def readable_customers(user) -> QuerySet:
 
 
 def readable_customer(user, pk: int, fields: tuple[str, ...] = ("id",)):
-    """Customer `pk`, only `fields` loaded, if `user` may read it; else None (an unknown
-    id and a hidden one look the same). The same rule as `readable_customers`; for a
-    reader of every file it is one written-out query by primary key, because every order
-    an ERP checks asks this and composing the ORM query cost ten times the query."""
+    """Customer `pk`, only `fields` (attnames) loaded, if `user` may read it; else None
+    (an unknown id and a hidden one look the same). The same rule as `readable_customers`;
+    for a reader of every file it is one written-out query by primary key, because every
+    order an ERP checks asks this and composing the ORM query cost ten times the query."""
     rule = scope(user, VIEW)
     if rule is not None:
         return _customers().filter(rule, pk=pk).only(*fields).order_by().first()

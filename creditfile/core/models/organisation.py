@@ -114,18 +114,20 @@ class ApiToken(models.Model):
         """The active user of a live token, with their role codes, in one query (every
         API call asks this first)."""
         now = timezone.now()
-        stale = connection.ops.adapt_datetimefield_value(now - cls.LAST_USED_RESOLUTION)
+        stale_before = connection.ops.adapt_datetimefield_value(now - cls.LAST_USED_RESOLUTION)
         with model_rows.cursor() as cursor:
-            cursor.execute(_user_for_key_sql(connection.vendor), [stale, cls.hash_key(key or "")])
+            cursor.execute(
+                _user_for_key_sql(connection.vendor), [stale_before, cls.hash_key(key or "")]
+            )
             row = cursor.fetchone()
         if row is None:
             return None
         user = model_rows.instance(User, row)
-        token_id, stale, role_codes = row[len(User._meta.concrete_fields) :]
+        token_id, last_use_is_stale, role_codes = row[len(User._meta.concrete_fields) :]
         if not user.is_active:
             return None
         user._role_codes = set(filter(None, (role_codes or "").split(chr(31))))
-        if stale:
+        if last_use_is_stale:
             cls.objects.filter(pk=token_id).update(last_used_at=now)
         return user
 
